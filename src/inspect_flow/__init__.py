@@ -1,0 +1,34 @@
+"""inspect_flow: workflow steps, filters and completeness checks for Inspect AI eval logs.
+
+Public names are imported lazily so that ``import inspect_flow`` (and ``flow --help``) stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.14.0"
+
+# name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "step": "inspect_flow._steps.step",
+    "StepResult": "inspect_flow._steps.step",
+    "log_filter": "inspect_flow._filters",
+    "LogFilter": "inspect_flow._filters",
+}
+
+if TYPE_CHECKING:
+    from inspect_flow._filters import LogFilter, log_filter
+    from inspect_flow._steps.step import StepResult, step
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'inspect_flow' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,76 @@
+"""Exception types raised by the library.
+
+The library raises these; only ``inspect_flow._cli.errors`` maps them to messages and exit codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FlowError(Exception):
+    """Base class of every error the library raises on purpose (a one-line message)."""
+
+
+class FlowUsageError(FlowError, ValueError):
+    """The user asked for something invalid: a bad option value, an unknown step or filter.
+
+    Subclasses ``ValueError`` so Python callers that expect the reference's ``ValueError``
+    (e.g. for ``tag`` with nothing to add) keep working.
+    """
+
+
+class NoLogsError(FlowError):
+    """No logs were selected (nothing found, or everything filtered away)."""
+
+    def __init__(self, message: str = "No logs found") -> None:
+        super().__init__(message)
+
+
+class PathNotFoundError(FlowError, FileNotFoundError):
+    """A PATH given by the user does not exist."""
+
+
+class UserFileError(FlowError):
+    """A user Python file (``_flow.py``, a step file, a spec) failed to load.
+
+    Attributes:
+        path: The file that failed.
+        line: The line in that file where it failed, when known.
+    """
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"Error loading {where}: {message}")
+
+
+class WriteConflictError(FlowError):
+    """A log changed on storage since it was read (someone else wrote it)."""
+
+
+class LogVanishedError(FlowError):
+    """A log that was read no longer exists when it is written; it is never re-created."""
+
+
+class CommitError(FlowError):
+    """Some dirty logs could not be written; nothing of the batch was left half-applied.
+
+    Attributes:
+        outcomes: What happened to each log of the batch (``WriteOutcome`` values).
+    """
+
+    def __init__(self, message: str, outcomes: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes or []
+
+
+class StoreUnavailableError(FlowError):
+    """The Flow Store is not available (missing, or not supported by this build)."""
+
+
+def one_line(exc: BaseException, **_: Any) -> str:
+    """Render an exception as a single line (no traceback)."""
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.splitlines())

@@ -1,0 +1,212 @@
+"""Safe log copies (DESIGN §3 item 5).
+
+* A copy never appears under its final name until it is complete: local copies are written to a hidden
+  temp file in the destination directory and then linked/renamed into place; S3 objects only become
+  visible when their upload completes. So an interrupted copy never leaves a file that a later run would
+  skip as "already exists".
+* Without ``overwrite`` an existing destination is skipped and not touched (local: ``os.link`` refuses
+  to replace, so a file created concurrently is not clobbered; S3: ``If-None-Match: *``).
+* S3 → S3 copies are server-side. A batch is all-or-nothing: if one copy fails, the copies already made
+  by the batch are removed and overwritten files are restored.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from inspect_flow._errors import CommitError, FlowUsageError, WriteConflictError, one_line
+from inspect_flow._logs import paths, s3
+from inspect_flow._logs.state import local_token
+
+CopyStatus = Literal["copied", "skipped", "failed", "not written"]
+
+
+@dataclass
+class CopyOutcome:
+    """What happened to one copy of a batch."""
+
+    source: str
+    dest: str
+    status: CopyStatus
+    detail: str = ""
+
+
+@dataclass
+class _Copy:
+    source: str
+    dest: str
+    source_etag: str | None
+    temp: str = ""
+    backup: str = ""
+    status: CopyStatus = "not written"
+    detail: str = ""
+
+
+def check_plan(pairs: Sequence[tuple[str, str]]) -> None:
+    """Refuse plans that would copy a log onto itself or two logs onto one destination."""
+    seen: dict[str, str] = {}
+    for source, dest in pairs:
+        if source == dest or _same_local_file(source, dest):
+            raise FlowUsageError(f"Refusing to copy a log onto itself: {paths.display_path(dest)}")
+        if dest in seen:
+            raise FlowUsageError(
+                f"Two logs would be copied to {paths.display_path(dest)}: "
+                f"{paths.display_path(seen[dest])} and {paths.display_path(source)}"
+            )
+        seen[dest] = source
+
+
+def _same_local_file(source: str, dest: str) -> bool:
+    if not (paths.is_local(source) and paths.is_local(dest)):
+        return False
+    try:
+        return os.path.samefile(paths.local_path(source), paths.local_path(dest))
+    except OSError:
+        return False
+
+
+def exists(location: str) -> bool:
+    """Return True when a log exists at ``location``."""
+    if paths.is_local(location):
+        return os.path.exists(paths.local_path(location))
+    return s3.run(s3.head_etag(location)) is not None
+
+
+def copy_logs(
+    pairs: Sequence[tuple[str, str, str | None]], overwrite: bool = False
+) -> list[CopyOutcome]:
+    """Copy logs all-or-nothing.
+
+    Args:
+        pairs: (source, destination, source ETag or None) locations.
+        overwrite: Replace existing destinations (otherwise they are skipped, untouched).
+
+    Raises:
+        CommitError: A copy failed; the batch's other copies were undone.
+    """
+    check_plan([(s, d) for s, d, _ in pairs])
+    copies = [_Copy(s, d, e) for s, d, e in pairs]
+    done: list[_Copy] = []
+    try:
+        for item in copies:
+            try:
+                _copy_one(item, overwrite)
+            except Exception as exc:
+                item.status, item.detail = "failed", one_line(exc)
+                for other in reversed(done):
+                    _undo(other)
+                outcomes = [
+                    CopyOutcome(c.source, c.dest, c.status if c is item else "not written", c.detail)
+                    for c in copies
+                ]
+                raise CommitError(
+                    f"Copy failed, nothing copied: {paths.display_path(item.dest)}: {item.detail}",
+                    outcomes,
+                ) from exc
+            if item.status == "copied":
+                done.append(item)
+    finally:
+        for item in copies:
+            _discard(item)
+    return [CopyOutcome(c.source, c.dest, c.status, c.detail) for c in copies]
+
+
+def _copy_one(item: _Copy, overwrite: bool) -> None:
+    if paths.is_local(item.dest):
+        _copy_to_local(item, overwrite)
+    else:
+        _copy_to_s3(item, overwrite)
+
+
+def _hidden(path: str, kind: str) -> str:
+    directory, name = os.path.split(path)
+    return os.path.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.{kind}")
+
+
+def _copy_to_local(item: _Copy, overwrite: bool) -> None:
+    dest = paths.local_path(item.dest)
+    if os.path.exists(dest) and not overwrite:
+        item.status, item.detail = "skipped", "already exists"
+        return
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    item.temp = _hidden(dest, "flowtmp")
+    if paths.is_local(item.source):
+        source = paths.local_path(item.source)
+        before = local_token(source)
+        shutil.copyfile(source, item.temp)
+        if local_token(source) != before:
+            raise WriteConflictError(f"Log changed while it was copied: {item.source}")
+    else:
+        body, _, _ = s3.run(s3.get_object(item.source, if_match=item.source_etag))
+        with open(item.temp, "wb") as f:
+            f.write(body)
+    with open(item.temp, "rb") as f:
+        os.fsync(f.fileno())
+    if overwrite and os.path.exists(dest):
+        item.backup = _hidden(dest, "flowbak")
+        os.link(dest, item.backup)
+        os.replace(item.temp, dest)
+    else:
+        try:
+            os.link(item.temp, dest)  # fails if dest appeared meanwhile: never clobber
+        except FileExistsError:
+            item.status, item.detail = "skipped", "already exists"
+            return
+    item.status = "copied"
+
+
+def _copy_to_s3(item: _Copy, overwrite: bool) -> None:
+    existing = s3.run(s3.head_etag(item.dest))
+    if existing is not None and not overwrite:
+        item.status, item.detail = "skipped", "already exists"
+        return
+    if existing is not None:
+        item.backup = item.dest + f".flowbak-{uuid.uuid4().hex[:12]}"
+        s3.run(s3.copy_object(item.dest, item.backup, existing))
+    if paths.is_s3(item.source):
+        s3.run(s3.copy_object(item.source, item.dest, item.source_etag))
+    else:
+        with open(paths.local_path(item.source), "rb") as f:
+            body = f.read()
+        try:
+            s3.run(s3.put_object(item.dest, body, if_none_match=existing is None))
+        except WriteConflictError:
+            item.status, item.detail = "skipped", "already exists"
+            return
+    item.status = "copied"
+
+
+def _undo(item: _Copy) -> None:
+    """Remove a copy made by a failed batch, restoring what it overwrote."""
+    try:
+        if paths.is_local(item.dest):
+            dest = paths.local_path(item.dest)
+            if item.backup:
+                os.replace(item.backup, dest)
+                item.backup = ""
+            else:
+                os.unlink(dest)
+        elif item.backup:
+            s3.run(s3.copy_object(item.backup, item.dest))
+        else:
+            s3.run(s3.delete_object(item.dest))
+    except Exception:  # pragma: no cover - best effort; the batch is reported as failed
+        pass
+
+
+def _discard(item: _Copy) -> None:
+    for leftover in (item.temp, item.backup):
+        if not leftover:
+            continue
+        try:
+            if paths.is_s3(leftover):
+                s3.run(s3.delete_object(leftover))
+            else:
+                os.unlink(leftover)
+        except (FileNotFoundError, OSError):
+            pass

@@ -1,0 +1,157 @@
+"""Concurrent, bounded header reads, with per-path errors instead of exceptions.
+
+Local logs are read in a small thread pool (inspect_ai's reader does blocking file I/O). S3 logs are read
+on the shared s3fs loop: one ranged GET of the object's last MiB, which for the usual small log is the
+whole object — its bytes are kept on local disk (not in memory) so a following header write needs no
+second download. Larger S3 logs fall back to inspect_ai's ranged header reader.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from inspect_flow import _output
+from inspect_flow._errors import one_line
+from inspect_flow._logs import paths, s3
+from inspect_flow._logs.state import local_token, remember
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
+
+LOCAL_CONCURRENCY = 8
+WHOLE_OBJECT_BYTES = 1 << 20
+
+
+@dataclass
+class ReadResult:
+    """Headers read, in input order, and the locations that could not be read.
+
+    Attributes:
+        logs: Header-only EvalLogs (``samples`` is None), ``location`` set to the URI read.
+        errors: Location → one-line reason, for every log that could not be read.
+    """
+
+    logs: list[EvalLog] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def read_headers(locations: Sequence[str], description: str = "Reading logs") -> ReadResult:
+    """Read the headers of many logs concurrently.
+
+    Unreadable logs (corrupt, truncated, vanished, not a log) are reported in ``errors`` and never
+    modified. Each header read records the log's version token for later conditional writes.
+    """
+    results: dict[str, EvalLog | str] = {}
+    local = [loc for loc in locations if paths.is_local(loc)]
+    remote = [loc for loc in locations if not paths.is_local(loc)]
+    with _output.progress(description, len(locations)) as advance:
+        if local:
+            with ThreadPoolExecutor(max_workers=min(LOCAL_CONCURRENCY, len(local))) as pool:
+                for loc, outcome in zip(local, pool.map(_read_local, local)):
+                    results[loc] = outcome
+                    advance()
+        for loc in remote:
+            if not paths.is_s3(loc):
+                results[loc] = f"unsupported storage (only local and s3:// logs): {loc}"
+        s3_locs = [loc for loc in remote if paths.is_s3(loc)]
+        if s3_locs:
+            outcomes = s3.run_all(_read_s3, s3_locs)
+            for loc, s3_outcome in zip(s3_locs, outcomes):
+                results[loc] = (
+                    one_line(s3_outcome) if isinstance(s3_outcome, BaseException) else s3_outcome
+                )
+                advance()
+    result = ReadResult()
+    for loc in locations:
+        outcome = results[loc]
+        if isinstance(outcome, str):
+            result.errors[loc] = outcome
+        else:
+            result.logs.append(outcome)
+    return result
+
+
+def _read_local(location: str) -> EvalLog | str:
+    from inspect_ai.log import read_eval_log
+
+    path = paths.local_path(location)
+    try:
+        # Token first: if the file changes while we read, the stale token makes our write a
+        # conflict (safe) rather than a lost update.
+        token = local_token(path)
+        log = read_eval_log(path, header_only=True)
+    except FileNotFoundError:
+        return "file not found"
+    except Exception as exc:  # corrupt/truncated/not a log: reported, never modified
+        return _reason(exc)
+    log.location = location
+    remember(log, token)
+    return log
+
+
+async def _read_s3(location: str) -> EvalLog:
+    from inspect_ai.log import read_eval_log_async
+
+    fmt = "json" if location.endswith(".json") else "eval"
+    body, etag, total = await s3.get_object(location, f"bytes=-{WHOLE_OBJECT_BYTES}")
+    if len(body) >= total:
+        log = await read_eval_log_async(io.BytesIO(body), header_only=True, format=fmt)
+        _BODIES.put(location, etag, body)
+    else:
+        log = await read_eval_log_async(location, header_only=True)
+        etag = log.etag or etag
+    log.location = location
+    log.etag = etag
+    remember(log, etag)
+    return log
+
+
+def _reason(exc: BaseException) -> str:
+    text = one_line(exc)
+    return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
+
+
+class _BodyCache:
+    """Whole S3 objects fetched by a header read, kept on local disk keyed by location and ETag."""
+
+    def __init__(self) -> None:
+        self._dir: str | None = None
+
+    def _path(self, location: str, etag: str) -> str:
+        if self._dir is None:
+            self._dir = tempfile.mkdtemp(prefix="inspect-flow-bodies-")
+            atexit.register(shutil.rmtree, self._dir, True)
+        digest = hashlib.sha256(f"{location}\0{etag}".encode()).hexdigest()
+        return os.path.join(self._dir, digest)
+
+    def put(self, location: str, etag: str, body: bytes) -> None:
+        with open(self._path(location, etag), "wb") as f:
+            f.write(body)
+
+    def take(self, location: str, etag: str) -> bytes | None:
+        """Return (and drop) the cached body of ``location`` at version ``etag``."""
+        path = self._path(location, etag)
+        try:
+            with open(path, "rb") as f:
+                body = f.read()
+        except FileNotFoundError:
+            return None
+        os.unlink(path)
+        return body
+
+
+_BODIES = _BodyCache()
+
+
+def cached_body(location: str, etag: str) -> bytes | None:
+    """Return the body of an S3 log fetched by its header read, if still at version ``etag``."""
+    return _BODIES.take(location, etag)

@@ -1,0 +1,160 @@
+"""Direct S3 object operations on the shared s3fs client (conditional GET/PUT, server-side copy).
+
+Every call goes through the process-wide ``s3fs`` filesystem and its event loop, so one run uses one
+client and one connection pool (never one client per write).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+
+from inspect_flow._errors import LogVanishedError, WriteConflictError
+from inspect_flow._logs.fs import s3_filesystem
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Cap on concurrent S3 requests; aiobotocore's default pool holds 10 connections per client.
+S3_CONCURRENCY = 10
+
+
+def split(location: str) -> tuple[str, str]:
+    """Split ``s3://bucket/key`` into (bucket, key)."""
+    bucket, _, key = location[len("s3://") :].partition("/")
+    return bucket, key
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on the s3fs event loop and wait for its result."""
+    from fsspec.asyn import sync
+
+    fs = s3_filesystem()
+
+    async def _wrap() -> T:
+        return await coro
+
+    return sync(fs.loop, _wrap)
+
+
+def run_all(func: Callable[[T], Awaitable[R]], items: Sequence[T]) -> list[R | BaseException]:
+    """Run ``func`` over ``items`` concurrently (bounded) on the s3fs loop; errors are returned."""
+
+    async def _all() -> list[R | BaseException]:
+        semaphore = asyncio.Semaphore(S3_CONCURRENCY)
+
+        async def one(item: T) -> R:
+            async with semaphore:
+                return await func(item)
+
+        return list(await asyncio.gather(*(one(i) for i in items), return_exceptions=True))
+
+    return run(_all())
+
+
+def _code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _translate(exc: BaseException, location: str) -> BaseException:
+    """Map botocore/s3fs errors to ours (conflicts and vanished objects are not plain I/O errors)."""
+    code = _code(exc)
+    if code in ("PreconditionFailed", "412"):
+        return WriteConflictError(f"Log changed since it was read (ETag differs): {location}")
+    if code in ("NoSuchKey", "404") or isinstance(exc, FileNotFoundError):
+        return LogVanishedError(f"Log no longer exists: {location}")
+    return exc
+
+
+async def get_object(
+    location: str, byte_range: str | None = None, if_match: str | None = None
+) -> tuple[bytes, str, int]:
+    """GET an object (or a range of it).
+
+    Returns:
+        (body, etag without quotes, total object size).
+    """
+    fs = s3_filesystem()
+    bucket, key = split(location)
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if byte_range:
+        kwargs["Range"] = byte_range
+    if if_match:
+        kwargs["IfMatch"] = f'"{if_match}"'
+    try:
+        response = await fs._call_s3("get_object", **kwargs)
+        body = await response["Body"].read()
+    except Exception as exc:
+        raise _translate(exc, location) from exc
+    total = len(body)
+    content_range = response.get("ContentRange")
+    if content_range and "/" in content_range:
+        total = int(content_range.rsplit("/", 1)[1])
+    return body, str(response["ETag"]).strip('"'), total
+
+
+async def put_object(
+    location: str, body: bytes, if_match: str | None = None, if_none_match: bool = False
+) -> str:
+    """PUT an object, conditionally; returns the new ETag.
+
+    Args:
+        location: ``s3://bucket/key``.
+        body: The object bytes.
+        if_match: Only write when the current ETag is this one (a lost update is a conflict).
+        if_none_match: Only write when no object exists at the location.
+    """
+    fs = s3_filesystem()
+    bucket, key = split(location)
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": body}
+    if if_match:
+        kwargs["IfMatch"] = f'"{if_match}"'
+    if if_none_match:
+        kwargs["IfNoneMatch"] = "*"
+    try:
+        response = await fs._call_s3("put_object", **kwargs)
+    except Exception as exc:
+        raise _translate(exc, location) from exc
+    return str(response["ETag"]).strip('"')
+
+
+async def head_etag(location: str) -> str | None:
+    """Return the ETag of an object, or None when it does not exist."""
+    fs = s3_filesystem()
+    bucket, key = split(location)
+    try:
+        response = await fs._call_s3("head_object", Bucket=bucket, Key=key)
+    except Exception as exc:
+        translated = _translate(exc, location)
+        if isinstance(translated, LogVanishedError) or _code(exc) in ("403",):
+            return None
+        raise translated from exc
+    return str(response["ETag"]).strip('"')
+
+
+async def copy_object(source: str, dest: str, source_etag: str | None = None) -> str:
+    """Server-side copy ``source`` to ``dest`` (same endpoint); returns the new ETag."""
+    fs = s3_filesystem()
+    src_bucket, src_key = split(source)
+    bucket, key = split(dest)
+    kwargs: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "CopySource": {"Bucket": src_bucket, "Key": src_key},
+    }
+    if source_etag:
+        kwargs["CopySourceIfMatch"] = f'"{source_etag}"'
+    try:
+        response = await fs._call_s3("copy_object", **kwargs)
+    except Exception as exc:
+        raise _translate(exc, source) from exc
+    return str(response["CopyObjectResult"]["ETag"]).strip('"')
+
+
+async def delete_object(location: str) -> None:
+    """Delete an object (used only to undo our own writes)."""
+    fs = s3_filesystem()
+    bucket, key = split(location)
+    await fs._call_s3("delete_object", Bucket=bucket, Key=key)

@@ -1,0 +1,123 @@
+"""The built-in steps ``tag``, ``metadata`` and ``copy``, registered exactly like user steps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from inspect_flow._errors import FlowUsageError
+from inspect_flow._steps.author import resolve_author
+from inspect_flow._steps.step import StepResult, step
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
+
+
+def _provenance(author: str | None, reason: str | None) -> Any:
+    from inspect_ai.log import ProvenanceData
+
+    # One provenance per step call: every log of the call gets the same timestamp.
+    return ProvenanceData(author=resolve_author(author), reason=reason or None)
+
+
+@step
+def tag(
+    logs: list[EvalLog],
+    *,
+    add: list[str] | None = None,
+    remove: list[str] | None = None,
+    author: str | None = None,
+    reason: str | None = None,
+) -> list[EvalLog]:
+    """Add or remove tags on eval logs.
+
+    Args:
+        add: Tags to add.
+        remove: Tags to remove.
+        author: Provenance author. Defaults to git user.
+        reason: Reason for the edit.
+    """
+    from inspect_ai.log import TagsEdit, edit_eval_log
+
+    to_add = list(dict.fromkeys(add or []))
+    to_remove = list(dict.fromkeys(remove or []))
+    if not to_add and not to_remove:
+        raise FlowUsageError("At least one of 'add' or 'remove' must be provided.")
+    if any(not t.strip() for t in to_add + to_remove):
+        raise FlowUsageError("Tag must be a non-empty string.")
+    both = sorted(set(to_add) & set(to_remove))
+    if both:
+        raise FlowUsageError(f"Tag(s) {set(both)} appear in both tags_add and tags_remove.")
+    provenance = _provenance(author, reason)
+    edit = TagsEdit(tags_add=to_add, tags_remove=to_remove)
+    return [edit_eval_log(log, [edit], provenance) for log in logs]
+
+
+@step
+def metadata(
+    logs: list[EvalLog],
+    *,
+    set: dict[str, Any] | None = None,
+    remove: list[str] | None = None,
+    author: str | None = None,
+    reason: str | None = None,
+) -> list[EvalLog]:
+    """Set or delete metadata fields on eval logs.
+
+    Args:
+        set: Key-value pairs to set.
+        remove: Keys to delete.
+        author: Provenance author. Defaults to git user.
+        reason: Reason for the edit.
+    """
+    from inspect_ai.log import MetadataEdit, edit_eval_log
+
+    to_set = dict(set or {})
+    to_remove = list(dict.fromkeys(remove or []))
+    if not to_set and not to_remove:
+        raise FlowUsageError("At least one of 'set' or 'remove' must be provided.")
+    if any(not str(k).strip() for k in list(to_set) + to_remove):
+        raise FlowUsageError("Metadata key must be a non-empty string.")
+    both = sorted(to_set.keys() & to_remove)
+    if both:
+        raise FlowUsageError(
+            f"Metadata key(s) {set_repr(both)} appear in both metadata_set and metadata_remove."
+        )
+    provenance = _provenance(author, reason)
+    edit = MetadataEdit(metadata_set=to_set, metadata_remove=to_remove)
+    return [edit_eval_log(log, [edit], provenance) for log in logs]
+
+
+def set_repr(keys: list[str]) -> str:
+    """Render keys the way Python renders a set (``{'k'}``), as the reference's message does."""
+    return "{" + ", ".join(repr(k) for k in keys) + "}"
+
+
+@step
+def copy(
+    logs: list[EvalLog],
+    *,
+    dest: str,
+    source_prefix: str | None = None,
+    suffix: str | None = None,
+    rename: Callable[[str], str] | None = None,
+    overwrite: bool = False,
+    store: Any = None,
+) -> StepResult:
+    """Copy eval logs to a destination directory.
+
+    Args:
+        dest: Destination directory (local or S3).
+        source_prefix: Directory prefix to strip from source paths. Without this option, files are
+            copied flat into the destination. When provided, preserves directory structure relative
+            to the prefix.
+        suffix: Suffix inserted before the file extension of each copy (e.g. `+realigned` copies
+            `probe.eval` to `probe+realigned.eval`). Mutually exclusive with the rename parameter
+            (Python API only).
+        rename: Function mapping a source file name to a destination file name (Python API only).
+        overwrite: Overwrite existing files at the destination.
+        store: Flow Store to add the copies to (Python API; on the CLI use the common --store).
+    """
+    from inspect_flow._steps.copying import copy_step
+
+    return copy_step(logs, dest, source_prefix, suffix, rename, overwrite)

@@ -1,0 +1,110 @@
+"""The per-log report of a step run: what was written, unchanged, skipped, unreadable or failed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from inspect_flow._logs import paths
+
+Status = Literal[
+    "written",
+    "unchanged",
+    "skipped",
+    "unreadable",
+    "conflict",
+    "failed",
+    "not written",
+    "would write",
+    "copied",
+    "would copy",
+]
+
+# Statuses that make a run end with a non-zero exit code.
+FAILURE_STATUSES = frozenset({"unreadable", "conflict", "failed", "not written"})
+# Order of the summary line.
+_SUMMARY_ORDER: tuple[Status, ...] = (
+    "would write",
+    "would copy",
+    "written",
+    "copied",
+    "unchanged",
+    "skipped",
+    "unreadable",
+    "conflict",
+    "failed",
+    "not written",
+)
+
+
+@dataclass
+class LogReport:
+    """One log's line in the report.
+
+    Attributes:
+        location: The log's URI.
+        status: What happened to it.
+        detail: A one-line reason or description (e.g. the copy source).
+        changes: Human-readable changes (``tags +a -b``, ``metadata k: 1 → 2``), for previews.
+    """
+
+    location: str
+    status: Status
+    detail: str = ""
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StepReport:
+    """What a step run did to every log it touched, in the order first touched.
+
+    Attributes:
+        step: The name of the outermost step.
+        dry_run: Whether writes were skipped.
+        logs: One entry per log location.
+    """
+
+    step: str = ""
+    dry_run: bool = False
+    logs: list[LogReport] = field(default_factory=list)
+
+    def record(
+        self, location: str, status: Status, detail: str = "", changes: list[str] | None = None
+    ) -> None:
+        """Record (or replace) the entry for ``location``."""
+        entry = LogReport(location, status, detail, list(changes or []))
+        for index, existing in enumerate(self.logs):
+            if existing.location == location:
+                self.logs[index] = entry
+                return
+        self.logs.append(entry)
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of logs per status, in summary order."""
+        counter = Counter(entry.status for entry in self.logs)
+        return {status: counter[status] for status in _SUMMARY_ORDER if counter[status]}
+
+    @property
+    def ok(self) -> bool:
+        """True when no log was unreadable, in conflict, failed or held back."""
+        return not any(entry.status in FAILURE_STATUSES for entry in self.logs)
+
+    def summary(self) -> str:
+        """Return the one-line summary, e.g. ``tag: 3 written, 1 unchanged, 1 unreadable``."""
+        counts = self.counts()
+        parts = [f"{n} {status}" for status, n in counts.items()] or ["no logs"]
+        prefix = "[DRY RUN] " if self.dry_run else ""
+        return f"{prefix}{self.step}: {', '.join(parts)}"
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the machine-readable report (``--json``)."""
+        return {
+            "step": self.step,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "summary": self.counts(),
+            "logs": [
+                {**asdict(entry), "path": paths.display_path(entry.location)} for entry in self.logs
+            ],
+        }

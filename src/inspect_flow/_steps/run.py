@@ -1,0 +1,132 @@
+"""``run_step``: expand → filter → sort → read → call → commit → report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from inspect_flow import _output
+from inspect_flow._errors import FlowUsageError, NoLogsError
+from inspect_flow._logs.listing import expand_paths as expand
+from inspect_flow._logs.read import read_headers
+from inspect_flow._registry import StepInfo, registered_steps
+from inspect_flow._steps.context import StepContext, activate, deactivate
+from inspect_flow._steps.report import StepReport
+from inspect_flow._steps.step import invoke, step_info_of
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
+
+
+
+def run_step(
+    step: Callable[..., Any] | str,
+    logs: Sequence[str] | Sequence[EvalLog] | EvalLog | str,
+    dry_run: bool = False,
+    filter: Any = None,
+    exclude: Any = None,
+    recursive: bool = True,
+    expand_paths: bool = True,
+    store: Any = None,
+    *args: Any,
+    **kwargs: Any,
+) -> StepReport:
+    """Run a step over logs, the way ``flow step`` does.
+
+    Args:
+        step: A ``@step`` function, or the name of a registered step.
+        logs: Log paths/directories (local or S3), EvalLogs, or a single path or EvalLog.
+        dry_run: Run the step but write nothing; the report previews each change.
+        filter: Filter(s) every log must pass: callables, registered names or ``file.py@name``.
+        exclude: Filter(s) that remove a log when any of them passes.
+        recursive: Search directories recursively.
+        expand_paths: Expand directories into the logs they hold (False: paths are log files).
+        store: A Flow Store to index written logs into (not yet available).
+        *args: Positional arguments for the step.
+        **kwargs: The step's options.
+
+    Returns:
+        The per-log report (written / unchanged / skipped / unreadable / ...).
+
+    Raises:
+        NoLogsError: Nothing was left to process.
+        CommitError: Some logs could not be written; none of the batch was left changed.
+    """
+    from inspect_ai.log import EvalLog
+
+    info = _resolve_step(step)
+    ctx = StepContext(dry_run=dry_run, store=store)
+    ctx.report.step = info.name
+    if dry_run:
+        _output.err("[DRY RUN] will not write changes")
+    items: list[Any] = [logs] if isinstance(logs, (str, EvalLog)) else list(logs)
+    given = [item for item in items if isinstance(item, EvalLog)]
+    locations = [str(item) for item in items if not isinstance(item, EvalLog)]
+    if locations and expand_paths:
+        locations = expand(locations, recursive=recursive)
+    includes, excludes = _filters(filter), _filters(exclude)
+    headers: list[EvalLog] | None = None
+    if includes or excludes:
+        headers = given + _read(ctx, locations)
+        headers = apply_filters(headers, includes, excludes)
+        count = len(headers)
+    else:
+        count = len(given) + len(locations)
+    if count == 0:
+        raise NoLogsError()
+    if headers is None:
+        headers = given + _read(ctx, sorted(locations))
+    headers.sort(key=lambda log: log.location)
+    token = activate(ctx)
+    try:
+        if headers:
+            invoke(info, headers, args, kwargs)
+        ctx.flush()
+    finally:
+        deactivate(token)
+    return ctx.report
+
+
+def _resolve_step(step: Callable[..., Any] | str) -> StepInfo:
+    if isinstance(step, str):
+        found = registered_steps().get(step)
+        if found is None:
+            raise FlowUsageError(f"No such step '{step}'.")
+        return found
+    return step_info_of(step)
+
+
+def _read(ctx: StepContext, locations: list[str]) -> list[EvalLog]:
+    result = read_headers(locations)
+    ctx.record_unreadable(result.errors)
+    return result.logs
+
+
+def _filters(spec: Any) -> list[tuple[str, Callable[[EvalLog], bool]]]:
+    if spec is None or (isinstance(spec, (list, tuple)) and not spec):
+        return []
+    from inspect_flow._filters import resolve_filters
+
+    return resolve_filters(spec)
+
+
+def apply_filters(
+    logs: list[EvalLog],
+    includes: list[tuple[str, Callable[[EvalLog], bool]]],
+    excludes: list[tuple[str, Callable[[EvalLog], bool]]],
+) -> list[EvalLog]:
+    """Keep logs passing every include filter, then drop those passing any exclude filter.
+
+    Prints ``Filter: NAME — k/n logs matched`` / ``Exclude: NAME — k/n logs remaining`` per filter.
+    """
+    from inspect_flow._filters import apply_filter
+
+    for name, func in includes:
+        before = len(logs)
+        logs = [log for log in logs if apply_filter(name, func, log)]
+        _output.err(f"Filter: {name} — {len(logs)}/{before} logs matched")
+    for name, func in excludes:
+        before = len(logs)
+        logs = [log for log in logs if not apply_filter(name, func, log)]
+        _output.err(f"Exclude: {name} — {len(logs)}/{before} logs remaining")
+    return logs
