@@ -64,6 +64,7 @@ class CommitError(FlowError):
     def __init__(self, message: str, outcomes: list[Any] | None = None) -> None:
         super().__init__(message)
         self.outcomes = outcomes or []
+        self.report: Any = None  # the StepReport of the run, attached by run_step
 
 
 class StoreUnavailableError(FlowError):

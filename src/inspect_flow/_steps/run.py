@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from inspect_flow import _output
-from inspect_flow._errors import FlowUsageError, NoLogsError
+from inspect_flow._errors import CommitError, FlowUsageError, NoLogsError
 from inspect_flow._logs.listing import expand_paths as expand
 from inspect_flow._logs.read import read_headers
 from inspect_flow._registry import StepInfo, registered_steps
@@ -82,6 +82,9 @@ def run_step(
         if headers:
             invoke(info, headers, args, kwargs)
         ctx.flush()
+    except CommitError as exc:
+        exc.report = ctx.report  # the CLI renders what happened to each log
+        raise
     finally:
         deactivate(token)
     return ctx.report

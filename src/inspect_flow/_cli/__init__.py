@@ -1,0 +1,1 @@
+"""The `flow` command line: click commands only (parse, call the library once, render)."""

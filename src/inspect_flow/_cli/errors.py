@@ -1,0 +1,74 @@
+"""Exceptions → one line on stderr + an exit code, in one place (DESIGN §3 item 6).
+
+0 ok · 1 failure (no logs, I/O, conflicts, partial failure) · 2 usage (bad option/value, unknown step
+or filter, nonexistent PATH) · 3 ``check``/``run`` incomplete · 4 a broken ``_flow.py``, step file or
+spec (path and line shown) · 130 interrupted. Tracebacks are shown only with ``--log-level debug`` or
+``INSPECT_FLOW_TRACEBACK=1``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+
+import click
+
+from inspect_flow._errors import (
+    FlowError,
+    FlowUsageError,
+    NoLogsError,
+    PathNotFoundError,
+    UserFileError,
+    one_line,
+)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+EXIT_USER_FILE = 4
+EXIT_INTERRUPTED = 130
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """Return the exit code for an exception that escaped a command."""
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(exc, (click.UsageError, FlowUsageError, PathNotFoundError)):
+        return EXIT_USAGE
+    if isinstance(exc, UserFileError):
+        return EXIT_USER_FILE
+    return EXIT_FAILURE
+
+
+def message_for(exc: BaseException) -> str:
+    """Return the one-line message for an exception."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "✗ Interrupted"
+    if isinstance(exc, NoLogsError):
+        return f"✗ {one_line(exc)}"
+    if isinstance(exc, click.UsageError):
+        text = f"✗ Error: {' '.join(exc.format_message().split())}"
+        if exc.ctx is not None and not isinstance(exc, click.exceptions.NoArgsIsHelpError):
+            text += f" (see '{exc.ctx.command_path} --help')"
+        return text
+    if isinstance(exc, FlowError):
+        return f"✗ Error: {one_line(exc)}"
+    # Not one of ours: say what it was in one line; the traceback is opt-in.
+    return f"✗ Error: {type(exc).__name__}: {one_line(exc)}"
+
+
+def report(exc: BaseException) -> int:
+    """Print ``exc`` as one line on stderr (plus a traceback when asked) and return its exit code."""
+    if _want_traceback() and not isinstance(exc, (click.UsageError, KeyboardInterrupt)):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    click.echo(message_for(exc), err=True)
+    return exit_code_for(exc)
+
+
+def _want_traceback() -> bool:
+    return os.environ.get("INSPECT_FLOW_TRACEBACK", "") not in ("", "0") or (
+        logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+    )

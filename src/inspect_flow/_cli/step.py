@@ -1,0 +1,213 @@
+"""``flow step``: a click group whose commands are built from registered step functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from inspect_flow._cli.common import apply_display_options, display_options
+from inspect_flow._registry import StepInfo
+
+GROUP_HELP = """Run workflow steps on eval logs.
+
+Steps are discovered from built-in steps, _flow.py files in the current directory tree, and Python
+entry points.
+
+You can also load steps from an arbitrary Python file:
+
+\b
+    flow step file.py --help          List steps in a file
+    flow step file.py STEP [ARGS]     Run a step from a file
+    flow step file.py@STEP [ARGS]     Shorthand for the above
+"""
+
+_PATH_PARAM = "flow_paths"  # an unlikely name, so a step parameter called `path(s)` can't collide
+COMMON_NAMES = ("store", "filter", "exclude", "recursive", "dry_run", "json", "display", "log_level")
+
+
+def _common_params() -> list[click.Parameter]:
+    params: list[click.Parameter] = [
+        click.Option(
+            ["--store"],
+            is_flag=False,
+            flag_value="auto",
+            default=None,
+            envvar="INSPECT_FLOW_STORE",
+            help="Resolve logs from a store. Use --store for the default store or --store PATH "
+            "for a specific one.",
+        ),
+        click.Option(
+            ["--filter"],
+            multiple=True,
+            help="Log filter. Only process logs that pass. Accepts a registered name, "
+            "`file.py@name`, or a name defined in `_flow.py`. Can be used multiple times "
+            "(all must pass).",
+        ),
+        click.Option(
+            ["--exclude"],
+            multiple=True,
+            help="Log filter. Exclude logs that pass. Accepts a registered name, `file.py@name`, "
+            "or a name defined in `_flow.py`. Can be used multiple times.",
+        ),
+        click.Option(
+            ["--recursive/--no-recursive"],
+            default=True,
+            help="Recurse into directories (default: true). No effect when --store is used.",
+        ),
+        click.Option(["--dry-run"], is_flag=True, help="Preview changes without writing to disk."),
+        click.Option(
+            ["--json", "as_json"], is_flag=True, help="Print a machine-readable report on stdout."
+        ),
+    ]
+
+    @display_options
+    def _holder() -> None:  # collects the shared --display/--log-level options
+        pass
+
+    params.extend(reversed(getattr(_holder, "__click_params__", [])))
+    return params
+
+
+class StepCommand(click.Command):
+    """A step command: help shows step options and common options in separate sections."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        common = [p for p in self.get_params(ctx) if p.name in COMMON_NAMES or p.name == "as_json"]
+        own = [
+            p for p in self.get_params(ctx) if p not in common and not isinstance(p, click.Argument)
+        ]
+        rows = [("[PATH]...", "")] + [r for p in own if (r := p.get_help_record(ctx))]
+        with formatter.section("Options"):
+            formatter.write_dl(rows)
+        with formatter.section("Common Options"):
+            formatter.write_dl([r for p in common if (r := p.get_help_record(ctx))])
+
+
+def build_step_command(info: StepInfo, name: str | None = None) -> click.Command:
+    """Build the click command of a step from its signature and docstring."""
+    from inspect_flow._cli.params import description, first_paragraph, step_signature
+
+    signature = step_signature(info.func, info.name)
+    doc = info.func.__doc__
+
+    @click.pass_context
+    def callback(ctx: click.Context, **values: Any) -> None:
+        _run(ctx, info, signature, values)
+
+    params: list[click.Parameter] = [
+        click.Argument([_PATH_PARAM], nargs=-1, metavar="[PATH]...", required=False),
+        *signature.params,
+        *_common_params(),
+    ]
+    return StepCommand(
+        name or info.name,
+        params=params,
+        callback=callback,
+        help=description(doc),
+        short_help=first_paragraph(doc),
+    )
+
+
+def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, Any]) -> None:
+    from inspect_flow._cli.output import render_step_report
+    from inspect_flow._cli.params import python_only_message
+    from inspect_flow._errors import CommitError, StoreUnavailableError
+    from inspect_flow._steps.run import run_step
+
+    if signature.python_only_required:
+        raise click.UsageError(python_only_message(info.name, signature.python_only_required), ctx)
+    kwargs = signature.to_kwargs(ctx.params)
+    apply_display_options(values["display"], values["log_level"])
+    user_paths = list(values[_PATH_PARAM])
+    store = values["store"]
+    store_from_env = (
+        ctx.get_parameter_source("store") == click.core.ParameterSource.ENVIRONMENT
+    )
+    if store is not None and not (user_paths and store_from_env):
+        # PATH with --store means "process PATH and index what is written"; both need the store.
+        raise StoreUnavailableError(
+            "The Flow Store is not available in this version of inspect_flow yet (--store)."
+        )
+    if not user_paths:
+        raise click.UsageError("Either PATH or --store is required.", ctx)
+    try:
+        report = run_step(
+            info.wrapper,
+            user_paths,
+            dry_run=values["dry_run"],
+            filter=list(values["filter"]),
+            exclude=list(values["exclude"]),
+            recursive=values["recursive"],
+            **kwargs,
+        )
+    except CommitError as exc:
+        if exc.report is not None:
+            render_step_report(exc.report, values["as_json"])
+        raise
+    render_step_report(report, values["as_json"])
+    if not report.ok:
+        ctx.exit(1)
+
+
+class FileStepsGroup(click.Group):
+    """The steps defined in one Python file (``flow step file.py …``)."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__(name=file, help=f"Steps from {file}")
+        self.file = file
+
+    def _steps(self) -> dict[str, StepInfo]:
+        from inspect_flow._discovery import steps_in_file
+
+        return steps_in_file(self.file)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self._steps())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        info = self._steps().get(cmd_name)
+        return build_step_command(info) if info else None
+
+
+class StepGroup(click.Group):
+    """``flow step``: built-ins, ``_flow.py`` steps, entry points, and ``file.py[@STEP]`` forms."""
+
+    def _registry(self) -> dict[str, StepInfo]:
+        import inspect_flow._steps.builtins  # noqa: F401 - registers tag, metadata, copy
+        from inspect_flow._discovery import load_entry_points, load_flow_files
+        from inspect_flow._registry import registered_steps
+
+        load_entry_points()
+        load_flow_files()
+        return registered_steps()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self._registry())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name.endswith(".py"):
+            group = FileStepsGroup(cmd_name)
+            return group if group._steps() else None
+        file, at, step_name = cmd_name.rpartition("@")
+        if at and file.endswith(".py"):
+            info = FileStepsGroup(file)._steps().get(step_name)
+            return build_step_command(info, cmd_name) if info else None
+        info = self._registry().get(cmd_name)
+        return build_step_command(info) if info else None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name.endswith(".py") or "@" in name:
+            file = name.rpartition("@")[0] if "@" in name else name
+            if file.endswith(".py") and not Path(file).exists():
+                from inspect_flow._errors import FlowUsageError
+
+                raise FlowUsageError(f"Invalid value: File not found: {file}")
+        return super().resolve_command(ctx, args)
+
+
+step_group = StepGroup(name="step", help=GROUP_HELP, no_args_is_help=True)
