@@ -16,10 +16,41 @@ _EXPORTS: dict[str, str] = {
     "StepResult": "inspect_flow._steps.step",
     "log_filter": "inspect_flow._filters",
     "LogFilter": "inspect_flow._filters",
+    **{
+        name: "inspect_flow._spec"
+        for name in (
+            "FlowSpec",
+            "FlowTask",
+            "FlowModel",
+            "FlowOptions",
+            "FlowDefaults",
+            "FlowEpochs",
+            "FlowStoreConfig",
+            "tasks_matrix",
+            "tasks_with",
+            "models_matrix",
+            "models_with",
+            "merge",
+        )
+    },
 }
 
 if TYPE_CHECKING:
     from inspect_flow._filters import LogFilter, log_filter
+    from inspect_flow._spec import (
+        FlowDefaults,
+        FlowEpochs,
+        FlowModel,
+        FlowOptions,
+        FlowSpec,
+        FlowStoreConfig,
+        FlowTask,
+        merge,
+        models_matrix,
+        models_with,
+        tasks_matrix,
+        tasks_with,
+    )
     from inspect_flow._steps.step import StepResult, step
 
 __all__ = ["__version__", *_EXPORTS]

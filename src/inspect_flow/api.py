@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inspect_flow._check import CheckResult, CheckTask, check
 from inspect_flow._errors import (
     CommitError,
     FlowError,
@@ -12,12 +13,15 @@ from inspect_flow._errors import (
     WriteConflictError,
 )
 from inspect_flow._output import set_display
+from inspect_flow._spec import load_spec
 from inspect_flow._steps.builtins import copy, metadata, tag
 from inspect_flow._steps.report import LogReport, StepReport
 from inspect_flow._steps.run import run_step
 from inspect_flow._steps.step import StepResult
 
 __all__ = [
+    "CheckResult",
+    "CheckTask",
     "CommitError",
     "FlowError",
     "FlowUsageError",
@@ -28,8 +32,10 @@ __all__ = [
     "StepReport",
     "StepResult",
     "WriteConflictError",
+    "check",
     "copy",
     "init",
+    "load_spec",
     "metadata",
     "run_step",
     "tag",

@@ -82,6 +82,10 @@ def run_step(
         if headers:
             invoke(info, headers, args, kwargs)
         ctx.flush()
+        touched = {entry.location for entry in ctx.report.logs}
+        for log in headers:
+            if log.location not in touched:
+                ctx.report.record(log.location, "unchanged")
     except CommitError as exc:
         exc.report = ctx.report  # the CLI renders what happened to each log
         raise

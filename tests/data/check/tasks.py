@@ -30,3 +30,23 @@ def greeting() -> Task:
     """Two samples."""
     samples = [Sample(id=1, input="hi", target="hello"), Sample(id=2, input="yo", target="hey")]
     return Task(dataset=samples, solver=answer_from_target(), scorer=match())
+
+
+@solver
+def fail_on_second() -> Solver:
+    """Answer sample 1; raise on sample 2 (the log ends with status error)."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        if state.sample_id == 2:
+            raise RuntimeError("boom")
+        state.output = ModelOutput.from_content("none", str(state.target.text))
+        return state
+
+    return solve
+
+
+@task
+def flaky() -> Task:
+    """Two samples, the second of which errors."""
+    samples = [Sample(id=1, input="a", target="a"), Sample(id=2, input="b", target="b")]
+    return Task(dataset=samples, solver=fail_on_second(), scorer=match())
