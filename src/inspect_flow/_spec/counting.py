@@ -9,8 +9,7 @@
 Then: a task that names an epochs reducer different from the log's counts 0; a log run with more
 epochs than the task is scaled down to the task's epochs.
 
-Note: the sample reads use inspect_ai's public readers directly (they are the only reads here
-that go beyond the header).
+The reads beyond the header go through the storage seam (``inspect_flow._logs.samples``).
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from inspect_flow._errors import one_line
+from inspect_flow._logs.samples import count_completed_summaries, count_valid_samples
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -51,18 +51,8 @@ def _raw_count(log: EvalLog) -> int:
         if log.results is not None and not log.invalidated:
             return log.results.completed_samples
         if log.invalidated:
-            from inspect_ai.log import read_eval_log
-
-            full = read_eval_log(location)
-            return sum(
-                1
-                for s in full.samples or []
-                if s.error is None and getattr(s, "invalidation", None) is None
-            )
-        from inspect_ai.log import read_eval_log_sample_summaries
-
-        summaries = read_eval_log_sample_summaries(location)
-        return sum(1 for s in summaries if s.completed and s.error is None)
+            return count_valid_samples(location)
+        return count_completed_summaries(location)
     except Exception as exc:
         logger.warning("Could not count the samples of %s: %s", location, one_line(exc))
         return 0
