@@ -1,9 +1,18 @@
-"""Steps and filters for the examples (discovered by `flow step` when run from this folder)."""
+"""Steps and filters for the examples (discovered by `flow step` when run from this folder).
 
-from inspect_ai.log import EvalLog
+`EvalLog` is imported for type checking only, so `flow step --help` stays fast: discovery executes
+this file, and importing inspect_ai takes a second or two.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from inspect_flow import StepResult, log_filter, step
 from inspect_flow.api import metadata, tag
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
 
 REVIEW_TAG = "reviewed"
 
@@ -16,8 +25,8 @@ def successful(log: EvalLog) -> bool:
 
 @log_filter
 def reviewed(log: EvalLog) -> bool:
-    """True when a log has been reviewed."""
-    return "reviewed" in log.tags
+    """True when a log has been reviewed (tagged with REVIEW_TAG)."""
+    return REVIEW_TAG in log.tags
 
 
 @step
@@ -30,7 +39,8 @@ def review_scores(logs: list[EvalLog], *, min_score: float = 0.8) -> list[EvalLo
     passing = [
         log
         for log in logs
-        if log.results and log.results.scores
+        if log.results
+        and log.results.scores
         and (log.results.scores[0].metrics["accuracy"].value or 0) >= min_score
     ]
     passing = tag(passing, add=["passing"])

@@ -53,7 +53,25 @@ if TYPE_CHECKING:
     )
     from inspect_flow._steps.step import StepResult, step
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "FlowDefaults",
+    "FlowEpochs",
+    "FlowModel",
+    "FlowOptions",
+    "FlowSpec",
+    "FlowStoreConfig",
+    "FlowTask",
+    "LogFilter",
+    "StepResult",
+    "__version__",
+    "log_filter",
+    "merge",
+    "models_matrix",
+    "models_with",
+    "step",
+    "tasks_matrix",
+    "tasks_with",
+]
 
 
 def __getattr__(name: str) -> Any:

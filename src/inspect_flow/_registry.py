@@ -1,9 +1,9 @@
 """The registries of steps and log filters.
 
-Steps and filters are registered by their decorators (``@step``, ``@log_filter``) when the module that
-defines them is executed. Built-in steps register exactly like user steps. A later registration under
-the same name replaces the earlier one; discovery loads ``_flow.py`` files farthest-first so the nearest
-file wins.
+Steps and filters are registered by their decorators (``@step``, ``@log_filter``) when the module
+that defines them is executed. Built-in steps register exactly like user steps. A later registration
+under the same name replaces the earlier one; discovery loads ``_flow.py`` files farthest-first so
+the nearest file wins.
 """
 
 from __future__ import annotations

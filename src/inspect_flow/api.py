@@ -1,8 +1,14 @@
-"""The Python API: run steps, the built-in steps, reports (mirrors the ``flow`` CLI)."""
+"""The Python API: steps, built-in steps, reports, completeness checks (mirrors ``flow``).
+
+Names are imported lazily, so ``from inspect_flow.api import tag`` in a ``_flow.py`` does not pull
+in inspect_ai (or the spec machinery) before a command needs it.
+"""
 
 from __future__ import annotations
 
-from inspect_flow._check import CheckResult, CheckTask, check
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from inspect_flow._errors import (
     CommitError,
     FlowError,
@@ -10,39 +16,68 @@ from inspect_flow._errors import (
     LogVanishedError,
     NoLogsError,
     PathNotFoundError,
+    StoreUnavailableError,
     WriteConflictError,
 )
-from inspect_flow._output import set_display
-from inspect_flow._spec import load_spec
-from inspect_flow._steps.builtins import copy, metadata, tag
-from inspect_flow._steps.report import LogReport, StepReport
-from inspect_flow._steps.run import run_step
-from inspect_flow._steps.step import StepResult
+
+_EXPORTS: dict[str, str] = {
+    "run_step": "inspect_flow._steps.run",
+    "tag": "inspect_flow._steps.builtins",
+    "metadata": "inspect_flow._steps.builtins",
+    "copy": "inspect_flow._steps.builtins",
+    "StepResult": "inspect_flow._steps.step",
+    "StepReport": "inspect_flow._steps.report",
+    "LogReport": "inspect_flow._steps.report",
+    "check": "inspect_flow._check",
+    "CheckResult": "inspect_flow._check",
+    "CheckTask": "inspect_flow._check",
+    "load_spec": "inspect_flow._spec",
+}
+
+if TYPE_CHECKING:
+    from inspect_flow._check import CheckResult, CheckTask, check
+    from inspect_flow._spec import load_spec
+    from inspect_flow._steps.builtins import copy, metadata, tag
+    from inspect_flow._steps.report import LogReport, StepReport
+    from inspect_flow._steps.run import run_step
+    from inspect_flow._steps.step import StepResult
 
 __all__ = [
-    "CheckResult",
-    "CheckTask",
     "CommitError",
     "FlowError",
     "FlowUsageError",
-    "LogReport",
     "LogVanishedError",
     "NoLogsError",
     "PathNotFoundError",
-    "StepReport",
-    "StepResult",
+    "StoreUnavailableError",
     "WriteConflictError",
-    "check",
-    "copy",
     "init",
-    "load_spec",
-    "metadata",
     "run_step",
     "tag",
+    "metadata",
+    "copy",
+    "StepResult",
+    "StepReport",
+    "LogReport",
+    "check",
+    "CheckResult",
+    "CheckTask",
+    "load_spec",
 ]
 
 
-def init(log_level: str = "warning", display: str = "full", dotenv_base_dir: str | None = ".") -> None:
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'inspect_flow.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def init(
+    log_level: str = "warning", display: str = "full", dotenv_base_dir: str | None = "."
+) -> None:
     """Set up logging and the display (``display="none"`` silences all output).
 
     Args:
@@ -51,19 +86,21 @@ def init(log_level: str = "warning", display: str = "full", dotenv_base_dir: str
         dotenv_base_dir: Directory whose nearest ``.env`` is loaded (None skips it).
     """
     import logging
+    import os
+
+    from inspect_flow._output import set_display
 
     set_display(display)
     logging.getLogger().setLevel(log_level.upper() if log_level != "notset" else "NOTSET")
-    if dotenv_base_dir is not None:
-        try:
-            from dotenv import find_dotenv, load_dotenv
-        except ImportError:  # python-dotenv comes with inspect_ai; tolerate its absence
-            return
-        import os
-
-        previous = os.getcwd()
-        try:
-            os.chdir(dotenv_base_dir)
-            load_dotenv(find_dotenv(usecwd=True))
-        finally:
-            os.chdir(previous)
+    if dotenv_base_dir is None:
+        return
+    try:
+        from dotenv import find_dotenv, load_dotenv
+    except ImportError:  # python-dotenv comes with inspect_ai; tolerate its absence
+        return
+    previous = os.getcwd()
+    try:
+        os.chdir(dotenv_base_dir)
+        load_dotenv(find_dotenv(usecwd=True))
+    finally:
+        os.chdir(previous)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -34,12 +35,35 @@ def display_options(func: F) -> F:
     return func
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A log handler writing to whatever ``sys.stderr`` is *now* (not the one at creation).
+
+    ``logging.basicConfig`` would bind the stream once; a later swap of ``sys.stderr`` (CliRunner,
+    pytest capture, an embedding application) would then send records to a closed file.
+    """
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass  # always the current sys.stderr
+
+
 def apply_display_options(display: str, log_level: str) -> None:
-    """Apply ``--display`` and ``--log-level`` before a command does its work."""
+    """Apply ``--display`` and ``--log-level`` before a command does its work.
+
+    Sets the root logger's level every time (``logging.basicConfig`` does nothing once a handler
+    exists, so a second command in one process, or one under pytest, would keep the old level) and
+    installs one stderr handler the first time.
+    """
     _output.set_display(display)
     level = log_level.lower()
     numeric = {"trace": 5, "http": 15, "notset": logging.NOTSET}.get(level)
-    logging.basicConfig(
-        level=numeric if numeric is not None else getattr(logging, level.upper(), logging.WARNING),
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    root = logging.getLogger()
+    root.setLevel(numeric if numeric is not None else getattr(logging, level.upper()))
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)

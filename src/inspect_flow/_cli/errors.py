@@ -1,15 +1,16 @@
 """Exceptions → one line on stderr + an exit code, in one place (DESIGN §3 item 6).
 
-0 ok · 1 failure (no logs, I/O, conflicts, partial failure) · 2 usage (bad option/value, unknown step
-or filter, nonexistent PATH) · 3 ``check``/``run`` incomplete · 4 a broken ``_flow.py``, step file or
-spec (path and line shown) · 130 interrupted. Tracebacks are shown only with ``--log-level debug`` or
-``INSPECT_FLOW_TRACEBACK=1``.
+0 ok · 1 failure (no logs, I/O, conflicts, partial failure) · 2 usage (bad option/value, unknown
+step or filter, nonexistent PATH) · 3 ``check``/``run`` incomplete · 4 a broken ``_flow.py``, step
+file or spec (path and line shown) · 130 interrupted. Tracebacks are shown only with
+``--log-level debug`` or ``INSPECT_FLOW_TRACEBACK=1``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import traceback
 
@@ -55,13 +56,24 @@ def message_for(exc: BaseException) -> str:
             text += f" (see '{exc.ctx.command_path} --help')"
         return text
     if isinstance(exc, FlowError):
-        return f"✗ Error: {one_line(exc)}"
+        return f"✗ Error: {_friendly(one_line(exc))}"
     # Not one of ours: say what it was in one line; the traceback is opt-in.
     return f"✗ Error: {type(exc).__name__}: {one_line(exc)}"
 
 
+def _friendly(text: str) -> str:
+    """Show log locations as paths: ``file://`` dropped, relative when under the CWD.
+
+    Plain absolute paths (the file of a broken ``_flow.py``, say) are left as they are.
+    """
+    cwd = os.getcwd().rstrip("/")
+    if cwd:  # not "/": under the CWD, show the relative path (as display_path does)
+        text = re.sub(rf"file://{re.escape(cwd)}/", "", text)
+    return text.replace("file://", "")
+
+
 def report(exc: BaseException) -> int:
-    """Print ``exc`` as one line on stderr (plus a traceback when asked) and return its exit code."""
+    """Print ``exc`` as one line on stderr (a traceback too when asked); return its exit code."""
     if _want_traceback() and not isinstance(exc, (click.UsageError, KeyboardInterrupt)):
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     click.echo(message_for(exc), err=True)

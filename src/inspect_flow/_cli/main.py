@@ -1,4 +1,4 @@
-"""The ``flow`` command group. Subcommands are imported lazily so ``--help``/``--version`` are instant."""
+"""The ``flow`` command group, with lazily imported subcommands (``--help`` is instant)."""
 
 from __future__ import annotations
 
@@ -33,26 +33,36 @@ class LazyGroup(click.Group):
         if entry is None:
             return None
         module, attribute, _ = entry
-        try:
-            command: click.Command = getattr(importlib.import_module(module), attribute)
-        except (ImportError, AttributeError):
-            return None
+        # An import error here is a broken installation: report it (one line, exit 1) rather
+        # than pretend the command does not exist.
+        command: click.Command = getattr(importlib.import_module(module), attribute)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, _, help_text) in sorted(_COMMANDS.items())]
         limit = formatter.width - 6 - max(len(name) for name, _ in rows)
         with formatter.section("Commands"):
-            formatter.write_dl(
-                [(name, click.utils.make_default_short_help(text, limit)) for name, text in rows]
-            )
+            formatter.write_dl([(name, _short_help(name, text, limit)) for name, text in rows])
 
 
-@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"max_content_width": 120})
-@click.option("--version", is_flag=True, help="Print the flow version.")
+def _short_help(name: str, text: str, limit: int) -> str:
+    # Click's own truncation (a "..." at a word boundary), without importing the command.
+    return click.Command(name, help=text).get_short_help_str(limit)
+
+
+# As in Flow 0.14: help at most 120 columns wide, and every option can also come from an
+# environment variable INSPECT_FLOW_<COMMAND>_<SUBCOMMAND>_<OPTION> (options that name their own
+# variable, such as --store -> INSPECT_FLOW_STORE, keep it).
+CONTEXT_SETTINGS: dict[str, Any] = {"max_content_width": 120, "auto_envvar_prefix": "INSPECT_FLOW"}
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings=CONTEXT_SETTINGS)
+# Not from the environment: INSPECT_FLOW_VERSION=0.14.0 (a pinned package version, say) must not
+# turn every command into a usage error.
+@click.option("--version", is_flag=True, allow_from_autoenv=False, help="Print the flow version.")
 @click.pass_context
 def flow(ctx: click.Context, version: bool) -> None:
-    """Inspect Flow: run workflow steps, filters and completeness checks on Inspect AI eval logs."""
+    # No docstring on purpose: `flow --help` shows no description, as in Flow 0.14.
     if version:
         click.echo(__version__)
         ctx.exit(0)
@@ -71,10 +81,9 @@ def run(argv: list[str] | None = None, **extra: Any) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        _load_dotenv()
         if any(token.startswith("@") for token in args):
-            from inspect_flow._discovery import expand_constants
-
-            args = expand_constants(args)
+            args = _expand_constants(args)
         result = flow.main(args=args, prog_name="flow", standalone_mode=False, **extra)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else "")
@@ -91,3 +100,28 @@ def run(argv: list[str] | None = None, **extra: Any) -> int:
             return int(exc.code or 0) if not isinstance(exc.code, str) else 1
         return report(exc)
     return result if isinstance(result, int) else 0
+
+
+def _expand_constants(args: list[str]) -> list[str]:
+    """Replace ``@NAME`` tokens; a missing or ambiguous constant is an ``Invalid value``."""
+    from inspect_flow._discovery import expand_constants
+    from inspect_flow._errors import FlowUsageError
+
+    try:
+        return expand_constants(args)
+    except FlowUsageError as exc:
+        raise FlowUsageError(f"Invalid value: {exc}") from exc
+
+
+def _load_dotenv() -> None:
+    """Load the nearest ``.env`` at or above the CWD (never overriding the environment).
+
+    Done before parsing so ``.env`` can supply option values (``INSPECT_FLOW_DISPLAY``, ...).
+    """
+    try:
+        from dotenv import find_dotenv, load_dotenv
+    except ImportError:  # python-dotenv comes with inspect_ai; tolerate its absence
+        return
+    path = find_dotenv(usecwd=True)
+    if path:
+        load_dotenv(path, override=False)

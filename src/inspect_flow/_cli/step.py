@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,8 @@ You can also load steps from an arbitrary Python file:
 """
 
 _PATH_PARAM = "flow_paths"  # an unlikely name, so a step parameter called `path(s)` can't collide
-COMMON_NAMES = ("store", "filter", "exclude", "recursive", "dry_run", "json", "display", "log_level")
+# The click names of the common options (``--json`` is ``as_json``), shown under "Common Options".
+COMMON_NAMES = tuple("store filter exclude recursive dry_run as_json display log_level".split())
 
 
 def _common_params() -> list[click.Parameter]:
@@ -73,8 +76,16 @@ def _common_params() -> list[click.Parameter]:
 class StepCommand(click.Command):
     """A step command: help shows step options and common options in separate sections."""
 
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """Return the docstring's first paragraph, cut with ``...`` to fit the command list.
+
+        As click does for a help text; click would wrap an explicit short help over several
+        lines instead.
+        """
+        return click.Command(self.name, help=self.short_help or "").get_short_help_str(limit)
+
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        common = [p for p in self.get_params(ctx) if p.name in COMMON_NAMES or p.name == "as_json"]
+        common = [p for p in self.get_params(ctx) if p.name in COMMON_NAMES]
         own = [
             p for p in self.get_params(ctx) if p not in common and not isinstance(p, click.Argument)
         ]
@@ -93,7 +104,7 @@ def build_step_command(info: StepInfo, name: str | None = None) -> click.Command
     doc = info.func.__doc__
 
     @click.pass_context
-    def callback(ctx: click.Context, **values: Any) -> None:
+    def callback(ctx: click.Context, /, **values: Any) -> None:
         _run(ctx, info, signature, values)
 
     params: list[click.Parameter] = [
@@ -122,9 +133,7 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
     apply_display_options(values["display"], values["log_level"])
     user_paths = list(values[_PATH_PARAM])
     store = values["store"]
-    store_from_env = (
-        ctx.get_parameter_source("store") == click.core.ParameterSource.ENVIRONMENT
-    )
+    store_from_env = ctx.get_parameter_source("store") == click.core.ParameterSource.ENVIRONMENT
     if store is not None and not (user_paths and store_from_env):
         # PATH with --store means "process PATH and index what is written"; both need the store.
         raise StoreUnavailableError(
@@ -132,16 +141,20 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
         )
     if not user_paths:
         raise click.UsageError("Either PATH or --store is required.", ctx)
+    # With --json, stdout carries the report and nothing else: whatever the step itself prints
+    # (a user step calling print()) goes to stderr.
+    quiet_stdout = contextlib.redirect_stdout(sys.stderr) if values["as_json"] else None
     try:
-        report = run_step(
-            info.wrapper,
-            user_paths,
-            dry_run=values["dry_run"],
-            filter=list(values["filter"]),
-            exclude=list(values["exclude"]),
-            recursive=values["recursive"],
-            **kwargs,
-        )
+        with quiet_stdout or contextlib.nullcontext():
+            report = run_step(
+                info.wrapper,
+                user_paths,
+                dry_run=values["dry_run"],
+                filter=list(values["filter"]),
+                exclude=list(values["exclude"]),
+                recursive=values["recursive"],
+                **kwargs,
+            )
     except CommitError as exc:
         if exc.report is not None:
             render_step_report(exc.report, values["as_json"])
