@@ -2,7 +2,8 @@
 
 Data (tables, lists, JSON, summaries) goes to stdout; progress, step-call lines, warnings and
 errors go to stderr (DESIGN §3 item 16). ``--display none`` silences both;
-``plain``/``log``/``none`` switch off colour and progress bars. Rich is imported lazily so ``flow --help`` stays fast.
+``plain``/``log``/``none`` switch off colour and progress bars. Rich is imported lazily so
+``flow --help`` stays fast.
 """
 
 from __future__ import annotations

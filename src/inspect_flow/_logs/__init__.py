@@ -1,1 +1,1 @@
-"""The storage seam: the only package that touches log files (local disk, S3) and inspect_ai log I/O."""
+"""The storage seam: the only package touching log files (local disk, S3) and inspect_ai log I/O."""

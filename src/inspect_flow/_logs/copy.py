@@ -1,13 +1,13 @@
 """Safe log copies (DESIGN §3 item 5).
 
-* A copy never appears under its final name until it is complete: local copies are written to a hidden
-  temp file in the destination directory and then linked/renamed into place; S3 objects only become
-  visible when their upload completes. So an interrupted copy never leaves a file that a later run would
-  skip as "already exists".
-* Without ``overwrite`` an existing destination is skipped and not touched (local: ``os.link`` refuses
-  to replace, so a file created concurrently is not clobbered; S3: ``If-None-Match: *``).
-* S3 → S3 copies are server-side. A batch is all-or-nothing: if one copy fails, the copies already made
-  by the batch are removed and overwritten files are restored.
+* A copy never appears under its final name until it is complete: local copies are written to a
+  hidden temp file in the destination directory and then linked/renamed into place; S3 objects only
+  become visible when their upload completes. So an interrupted copy never leaves a file that a
+  later run would skip as "already exists".
+* Without ``overwrite`` an existing destination is skipped and not touched (local: ``os.link``
+  refuses to replace, so a file created concurrently is not clobbered; S3: ``If-None-Match: *``).
+* S3 → S3 copies are server-side. A batch is all-or-nothing: if one copy fails, the copies already
+  made by the batch are removed and overwritten files are restored.
 """
 
 from __future__ import annotations
@@ -101,7 +101,9 @@ def copy_logs(
                 for other in reversed(done):
                     _undo(other)
                 outcomes = [
-                    CopyOutcome(c.source, c.dest, c.status if c is item else "not written", c.detail)
+                    CopyOutcome(
+                        c.source, c.dest, c.status if c is item else "not written", c.detail
+                    )
                     for c in copies
                 ]
                 raise CommitError(

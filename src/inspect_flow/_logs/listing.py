@@ -1,7 +1,8 @@
 """Expand user PATHs (files, directories, S3 prefixes) into log locations.
 
 The rules are inspect_ai's ``list_eval_logs`` rules: ``.eval`` files, and ``.json`` files whose name
-starts with an ISO timestamp; newest first. Unlike Flow 0.14, a PATH that does not exist is an error.
+starts with an ISO timestamp; newest first. Unlike Flow 0.14, a PATH that does not exist is an
+error.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def list_log_files(directory: str, recursive: bool = True) -> list[str]:
     if paths.is_local(location):
         root = paths.local_path(location)
         return _sorted(_walk_local(root, recursive)) if os.path.isdir(root) else []
+    s3_filesystem().invalidate_cache()  # never answer from a stale s3fs listing cache
     return _sorted(_walk_s3(location, recursive))
 
 
@@ -64,6 +66,7 @@ def _expand_one(user_path: str, recursive: bool, base_dir: str | None) -> list[s
         _require_log_name(user_path, paths.basename(location))
         return [location]
     fs = s3_filesystem()
+    fs.invalidate_cache()  # s3fs caches listings: a long-lived process must see the bucket now
     key = location[len("s3://") :]
     try:
         if fs.isfile(key):
@@ -85,21 +88,30 @@ def _require_log_name(user_path: str, name: str) -> None:
 def _walk_local(root: str, recursive: bool) -> list[tuple[str, float]]:
     found: list[tuple[str, float]] = []
     stack = [root]
+    visited: set[tuple[int, int]] = set()  # real directories seen: a symlink loop is walked once
     while stack:
         current = stack.pop()
         try:
+            st = os.stat(current)
+            if (st.st_dev, st.st_ino) in visited:
+                continue
+            visited.add((st.st_dev, st.st_ino))
             entries = list(os.scandir(current))
-        except (PermissionError, FileNotFoundError):
+        except OSError:  # unreadable, vanished, or a symlink cycle too deep to resolve
             continue
         for entry in entries:
-            if entry.is_dir(follow_symlinks=True):
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError:
+                continue
+            if is_dir:
                 if recursive and not entry.name.startswith("."):
                     stack.append(entry.path)
             elif paths.is_log_name(entry.name):
                 try:
                     mtime = entry.stat().st_mtime
-                except FileNotFoundError:
-                    continue  # vanished while listing
+                except OSError:
+                    continue  # vanished while listing, or a dangling symlink
                 found.append(("file://" + entry.path, mtime))
     return found
 

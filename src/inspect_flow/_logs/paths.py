@@ -1,7 +1,8 @@
 """Log locations: normalise once at the edge, display friendly paths.
 
-A location is a string URI: ``file:///abs/path.eval`` for local files (absolute, ``..`` resolved, symlinks
-kept as typed) or an fsspec URL such as ``s3://bucket/key.eval``. Directories never keep a trailing slash.
+A location is a string URI: ``file:///abs/path.eval`` for local files (absolute, ``..`` resolved,
+symlinks kept as typed) or an fsspec URL such as ``s3://bucket/key.eval``. Directories never keep a
+trailing slash.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Concurrent, bounded header reads, with per-path errors instead of exceptions.
 
-Local logs are read in a small thread pool (inspect_ai's reader does blocking file I/O). S3 logs are read
-on the shared s3fs loop: one ranged GET of the object's last MiB, which for the usual small log is the
-whole object — its bytes are kept on local disk (not in memory) so a following header write needs no
-second download. Larger S3 logs fall back to inspect_ai's ranged header reader.
+Local logs are read in a small thread pool (inspect_ai's reader does blocking file I/O). S3 logs are
+read on the shared s3fs loop: one ranged GET of the object's last MiB, which for the usual small log
+is the whole object — its bytes are kept on local disk (not in memory) so a following header write
+needs no second download. Larger S3 logs fall back to inspect_ai's ranged header reader.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from inspect_flow import _output
 from inspect_flow._errors import one_line
 from inspect_flow._logs import paths, s3
-from inspect_flow._logs.state import local_token, remember
+from inspect_flow._logs.state import Token, local_token, remember, scope_open
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -51,36 +51,50 @@ def read_headers(locations: Sequence[str], description: str = "Reading logs") ->
     modified. Each header read records the log's version token for later conditional writes.
     """
     results: dict[str, EvalLog | str] = {}
+
+    def keep(loc: str, outcome: tuple[EvalLog, Token] | str) -> None:
+        # States are recorded here, in the caller's thread, so they land in the caller's scope.
+        if isinstance(outcome, str):
+            results[loc] = outcome
+        else:
+            log, token = outcome
+            remember(log, token)
+            results[loc] = log
+
     local = [loc for loc in locations if paths.is_local(loc)]
     remote = [loc for loc in locations if not paths.is_local(loc)]
     with _output.progress(description, len(locations)) as advance:
         if local:
             with ThreadPoolExecutor(max_workers=min(LOCAL_CONCURRENCY, len(local))) as pool:
-                for loc, outcome in zip(local, pool.map(_read_local, local)):
-                    results[loc] = outcome
+                for loc, outcome in zip(local, pool.map(_read_local, local), strict=True):
+                    keep(loc, outcome)
                     advance()
         for loc in remote:
             if not paths.is_s3(loc):
                 results[loc] = f"unsupported storage (only local and s3:// logs): {loc}"
         s3_locs = [loc for loc in remote if paths.is_s3(loc)]
         if s3_locs:
-            outcomes = s3.run_all(_read_s3, s3_locs)
-            for loc, s3_outcome in zip(s3_locs, outcomes):
-                results[loc] = (
-                    one_line(s3_outcome) if isinstance(s3_outcome, BaseException) else s3_outcome
-                )
+            # Whole bodies are kept only for a step run, which may write them back (and which
+            # drops what it did not use when it ends); other readers (check, list) keep nothing.
+            reader = _read_s3 if scope_open() else _read_s3_no_cache
+            outcomes = s3.run_all(reader, s3_locs)
+            for loc, s3_outcome in zip(s3_locs, outcomes, strict=True):
+                if isinstance(s3_outcome, BaseException):
+                    keep(loc, one_line(s3_outcome))
+                else:
+                    keep(loc, s3_outcome)
                 advance()
     result = ReadResult()
     for loc in locations:
-        outcome = results[loc]
-        if isinstance(outcome, str):
-            result.errors[loc] = outcome
+        found = results[loc]
+        if isinstance(found, str):
+            result.errors[loc] = found
         else:
-            result.logs.append(outcome)
+            result.logs.append(found)
     return result
 
 
-def _read_local(location: str) -> EvalLog | str:
+def _read_local(location: str) -> tuple[EvalLog, Token] | str:
     from inspect_ai.log import read_eval_log
 
     path = paths.local_path(location)
@@ -89,30 +103,53 @@ def _read_local(location: str) -> EvalLog | str:
         # conflict (safe) rather than a lost update.
         token = local_token(path)
         log = read_eval_log(path, header_only=True)
+        if path.endswith(".json"):
+            with open(path, "rb") as f:
+                f.seek(max(0, token[0] - _TAIL_BYTES))
+                _check_json_tail(f.read())
     except FileNotFoundError:
         return "file not found"
     except Exception as exc:  # corrupt/truncated/not a log: reported, never modified
         return _reason(exc)
     log.location = location
-    remember(log, token)
-    return log
+    return log, token
 
 
-async def _read_s3(location: str) -> EvalLog:
+async def _read_s3_no_cache(location: str) -> tuple[EvalLog, Token]:
+    return await _read_s3(location, keep_body=False)
+
+
+async def _read_s3(location: str, keep_body: bool = True) -> tuple[EvalLog, Token]:
     from inspect_ai.log import read_eval_log_async
 
-    fmt = "json" if location.endswith(".json") else "eval"
+    fmt: Literal["eval", "json"] = "json" if location.endswith(".json") else "eval"
     body, etag, total = await s3.get_object(location, f"bytes=-{WHOLE_OBJECT_BYTES}")
+    if fmt == "json":
+        _check_json_tail(body)
     if len(body) >= total:
         log = await read_eval_log_async(io.BytesIO(body), header_only=True, format=fmt)
-        _BODIES.put(location, etag, body)
+        if keep_body:
+            _BODIES.put(location, etag, body)
     else:
         log = await read_eval_log_async(location, header_only=True)
         etag = log.etag or etag
     log.location = location
     log.etag = etag
-    remember(log, etag)
-    return log
+    return log, etag
+
+
+_TAIL_BYTES = 64
+
+
+class TruncatedLogError(Exception):
+    """A ``.json`` log whose header reads (it comes first) but whose end is missing."""
+
+
+def _check_json_tail(tail: bytes) -> None:
+    # inspect_ai streams a .json header from the start of the file, so a log cut short (a partial
+    # upload or write) still yields a header; rewriting it would then fail. Its last byte tells.
+    if not tail.rstrip().endswith(b"}"):
+        raise TruncatedLogError("truncated .json log (the file does not end with '}')")
 
 
 def _reason(exc: BaseException) -> str:
@@ -148,6 +185,15 @@ class _BodyCache:
         os.unlink(path)
         return body
 
+    def clear(self) -> None:
+        """Drop every cached body."""
+        if self._dir is not None:
+            for entry in os.scandir(self._dir):
+                try:
+                    os.unlink(entry.path)
+                except FileNotFoundError:
+                    pass
+
 
 _BODIES = _BodyCache()
 
@@ -155,3 +201,8 @@ _BODIES = _BodyCache()
 def cached_body(location: str, etag: str) -> bytes | None:
     """Return the body of an S3 log fetched by its header read, if still at version ``etag``."""
     return _BODIES.take(location, etag)
+
+
+def drop_cached_bodies() -> None:
+    """Forget the S3 bodies kept by header reads (called when a step run ends)."""
+    _BODIES.clear()

@@ -35,7 +35,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     async def _wrap() -> T:
         return await coro
 
-    return sync(fs.loop, _wrap)
+    result: T = sync(fs.loop, _wrap)
+    return result
 
 
 def run_all(func: Callable[[T], Awaitable[R]], items: Sequence[T]) -> list[R | BaseException]:
@@ -54,12 +55,20 @@ def run_all(func: Callable[[T], Awaitable[R]], items: Sequence[T]) -> list[R | B
 
 
 def _code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
+    # s3fs's _call_s3 re-raises botocore's ClientError as an OSError (e.g. EINVAL for a failed
+    # precondition) whose __cause__ is the ClientError: look through the chain for the S3 code.
+    seen: BaseException | None = exc
+    while seen is not None:
+        response = getattr(seen, "response", None) or {}
+        code = str(response.get("Error", {}).get("Code", ""))
+        if code:
+            return code
+        seen = seen.__cause__ or seen.__context__
+    return ""
 
 
 def _translate(exc: BaseException, location: str) -> BaseException:
-    """Map botocore/s3fs errors to ours (conflicts and vanished objects are not plain I/O errors)."""
+    """Map botocore/s3fs errors to ours (conflicts and vanished objects are not plain I/O)."""
     code = _code(exc)
     if code in ("PreconditionFailed", "412"):
         return WriteConflictError(f"Log changed since it was read (ETag differs): {location}")

@@ -2,12 +2,13 @@
 
 A batch of dirty logs is written in two phases (DESIGN §3 items 1–4):
 
-1. **Stage** every log: build its complete new file next to it (local: a hidden temp file in the same
-   directory, made by copying the log and writing the new header into the copy with inspect_ai; S3: the
-   new object bytes on local disk). Staging checks that each log is still the version we read.
-2. **Commit** only if every log staged: local logs are swapped in with ``os.replace`` (atomic: a reader
-   or a crash sees the whole old file or the whole new one), S3 objects are PUT with ``If-Match``. If a
-   commit fails part-way, the logs already committed are put back.
+1. **Stage** every log: build its complete new file next to it (local: a hidden temp file in the
+   same directory, made by copying the log and writing the new header into the copy with inspect_ai;
+   S3: the new object bytes on local disk). Staging checks that each log is still the version we
+   read.
+2. **Commit** only if every log staged: local logs are swapped in with ``os.replace`` (atomic: a
+   reader or a crash sees the whole old file or the whole new one), S3 objects are PUT with
+   ``If-Match``. If a commit fails part-way, the logs already committed are put back.
 
 Logs whose header did not change since it was read are not touched at all.
 """
@@ -42,9 +43,9 @@ class WriteOutcome:
 
     Attributes:
         location: The log's URI.
-        status: ``written``, ``unchanged`` (nothing to write), ``conflict`` (changed or vanished since
-            read), ``failed`` (an I/O error) or ``not written`` (held back because another log of the
-            batch failed; all-or-nothing).
+        status: ``written``, ``unchanged`` (nothing to write), ``conflict`` (changed or vanished
+            since read), ``failed`` (an I/O error) or ``not written`` (held back because another log
+            of the batch failed; all-or-nothing).
         detail: A one-line reason for the non-written statuses.
     """
 
@@ -128,11 +129,11 @@ def _stage_all(items: list[_Staged]) -> dict[str, BaseException]:
     remote = [i for i in items if not paths.is_local(i.log.location)]
     if local:
         with ThreadPoolExecutor(max_workers=min(LOCAL_CONCURRENCY, len(local))) as pool:
-            for item, exc in zip(local, pool.map(_capture(_stage_local), local)):
+            for item, exc in zip(local, pool.map(_capture(_stage_local), local), strict=True):
                 if exc is not None:
                     failures[item.log.location] = exc
     if remote:
-        for item, result in zip(remote, s3.run_all(_stage_s3, remote)):
+        for item, result in zip(remote, s3.run_all(_stage_s3, remote), strict=True):
             if isinstance(result, BaseException):
                 failures[item.log.location] = result
     return failures

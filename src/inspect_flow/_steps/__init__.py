@@ -1,1 +1,1 @@
-"""The step engine: ``@step``, the step context (nesting, deferred all-or-nothing writes), run_step."""
+"""The step engine: ``@step``, the step context (nesting, deferred all-or-nothing writes), run."""

@@ -11,9 +11,9 @@ import subprocess
 def resolve_author(author: str | None) -> str:
     """Return ``author`` when given (non-empty), else the default author.
 
-    The default is ``Name <email>`` from ``git config`` (repo-local config counts) when both are set;
-    the one that is non-empty when the other is empty; the OS user when either key is unset or git is
-    missing.
+    The default is ``Name <email>`` from ``git config`` (repo-local config counts) when both are
+    set; the one that is non-empty when the other is empty; the OS user when either key is unset or
+    git is missing.
     """
     if author and author.strip():
         return author

@@ -20,8 +20,15 @@ def _provenance(author: str | None, reason: str | None) -> Any:
     return ProvenanceData(author=resolve_author(author), reason=reason or None)
 
 
+def _unique(values: list[str] | str | None) -> list[str]:
+    """Return ``values`` without repeats; a bare string is one value, not its characters."""
+    if isinstance(values, str):
+        values = [values]
+    return list(dict.fromkeys(values or []))
+
+
 @step
-def tag(
+def tag(  # noqa: D417 (``logs`` is the input, not an option)
     logs: list[EvalLog],
     *,
     add: list[str] | None = None,
@@ -39,8 +46,8 @@ def tag(
     """
     from inspect_ai.log import TagsEdit, edit_eval_log
 
-    to_add = list(dict.fromkeys(add or []))
-    to_remove = list(dict.fromkeys(remove or []))
+    to_add = _unique(add)
+    to_remove = _unique(remove)
     if not to_add and not to_remove:
         raise FlowUsageError("At least one of 'add' or 'remove' must be provided.")
     if any(not t.strip() for t in to_add + to_remove):
@@ -54,7 +61,7 @@ def tag(
 
 
 @step
-def metadata(
+def metadata(  # noqa: D417 (``logs`` is the input, not an option)
     logs: list[EvalLog],
     *,
     set: dict[str, Any] | None = None,
@@ -73,7 +80,7 @@ def metadata(
     from inspect_ai.log import MetadataEdit, edit_eval_log
 
     to_set = dict(set or {})
-    to_remove = list(dict.fromkeys(remove or []))
+    to_remove = _unique(remove)
     if not to_set and not to_remove:
         raise FlowUsageError("At least one of 'set' or 'remove' must be provided.")
     if any(not str(k).strip() for k in list(to_set) + to_remove):
@@ -94,7 +101,7 @@ def set_repr(keys: list[str]) -> str:
 
 
 @step
-def copy(
+def copy(  # noqa: D417 (``logs`` is the input, not an option)
     logs: list[EvalLog],
     *,
     dest: str,

@@ -1,8 +1,8 @@
 """The step context: current logs, the dirty set, nesting depth, deferred all-or-nothing writes.
 
-The outermost step call (or ``run_step``) opens a context; nested calls share it. Dirty logs are written
-when the outermost call returns normally (or at a ``flush``), as one all-or-nothing batch. If an exception
-escapes, nothing that was deferred is written.
+The outermost step call (or ``run_step``) opens a context; nested calls share it. Dirty logs are
+written when the outermost call returns normally (or at a ``flush``), as one all-or-nothing batch.
+If an exception escapes, nothing that was deferred is written.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from inspect_flow import _output
 from inspect_flow._errors import CommitError, StoreUnavailableError
 from inspect_flow._logs import paths
-from inspect_flow._logs.state import state_of
+from inspect_flow._logs.read import drop_cached_bodies
+from inspect_flow._logs.state import close_scope, open_scope, scope_open, state_of
 from inspect_flow._logs.write import needs_write, write_headers
 from inspect_flow._steps.report import StepReport
 
@@ -130,10 +131,17 @@ def current() -> StepContext | None:
 
 
 def activate(ctx: StepContext) -> Any:
-    """Make ``ctx`` the current context; returns a token for :func:`deactivate`."""
-    return _CURRENT.set(ctx)
+    """Make ``ctx`` the current context; returns a token for :func:`deactivate`.
+
+    It also opens the run's scope of log states (version tokens read and written by this run).
+    """
+    return _CURRENT.set(ctx), open_scope()
 
 
 def deactivate(token: Any) -> None:
     """Restore the context that was current before :func:`activate`."""
-    _CURRENT.reset(token)
+    ctx_token, scope_token = token
+    close_scope(scope_token)
+    _CURRENT.reset(ctx_token)
+    if not scope_open():  # the outermost run ended: the S3 bodies it kept are not needed now
+        drop_cached_bodies()

@@ -28,8 +28,8 @@ def destination(
     """Return the destination location of one log.
 
     Without ``source_prefix`` the copy is flat (``dest/<name>``). With it, the path below the prefix
-    is kept; the prefix matches whole path components (``logs/a`` does not match ``logs/ab/x.eval``),
-    and a log outside the prefix is copied flat.
+    is kept; the prefix matches whole path components (``logs/a`` does not match
+    ``logs/ab/x.eval``), and a log outside the prefix is copied flat.
     """
     rel_dir = ""
     if source_prefix:
@@ -72,6 +72,7 @@ def copy_step(
     ctx.flush()
     plan = [(log, destination(log.location, dest, source_prefix, suffix, rename)) for log in logs]
     check_plan([(log.location, target) for log, target in plan])
+    ctx.report.covered.update(log.location for log in logs)  # reported through their copies
     if ctx.dry_run:
         for log, target in plan:
             ctx.report.record(target, "would copy", f"from {paths.display_path(log.location)}")

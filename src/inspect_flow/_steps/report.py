@@ -63,11 +63,14 @@ class StepReport:
         step: The name of the outermost step.
         dry_run: Whether writes were skipped.
         logs: One entry per log location.
+        covered: Input locations accounted for by other entries (the copies made from them), so
+            ``run_step`` does not also list them as ``unchanged``.
     """
 
     step: str = ""
     dry_run: bool = False
     logs: list[LogReport] = field(default_factory=list)
+    covered: set[str] = field(default_factory=set, repr=False)
 
     def record(
         self, location: str, status: Status, detail: str = "", changes: list[str] | None = None

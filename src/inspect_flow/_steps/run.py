@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_flow import _output
 from inspect_flow._errors import CommitError, FlowUsageError, NoLogsError
+from inspect_flow._logs import paths
 from inspect_flow._logs.listing import expand_paths as expand
 from inspect_flow._logs.read import read_headers
 from inspect_flow._registry import StepInfo, registered_steps
@@ -16,7 +17,6 @@ from inspect_flow._steps.step import invoke, step_info_of
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
-
 
 
 def run_step(
@@ -52,18 +52,42 @@ def run_step(
         NoLogsError: Nothing was left to process.
         CommitError: Some logs could not be written; none of the batch was left changed.
     """
-    from inspect_ai.log import EvalLog
-
     info = _resolve_step(step)
     ctx = StepContext(dry_run=dry_run, store=store)
     ctx.report.step = info.name
-    if dry_run:
+    token = activate(ctx)  # before reading: the run's version tokens are recorded in its scope
+    try:
+        _run(ctx, info, logs, filter, exclude, recursive, expand_paths, args, kwargs)
+    except CommitError as exc:
+        exc.report = ctx.report  # the CLI renders what happened to each log
+        raise
+    finally:
+        deactivate(token)
+    return ctx.report
+
+
+def _run(
+    ctx: StepContext,
+    info: StepInfo,
+    logs: Any,
+    filter: Any,
+    exclude: Any,
+    recursive: bool,
+    expand_paths: bool,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+) -> None:
+    from inspect_ai.log import EvalLog
+
+    if ctx.dry_run:
         _output.err("[DRY RUN] will not write changes")
     items: list[Any] = [logs] if isinstance(logs, (str, EvalLog)) else list(logs)
     given = [item for item in items if isinstance(item, EvalLog)]
     locations = [str(item) for item in items if not isinstance(item, EvalLog)]
     if locations and expand_paths:
         locations = expand(locations, recursive=recursive)
+    else:  # paths are log files: still one normal form (absolute file:// URIs, no ``..``)
+        locations = [paths.normalize(location) for location in locations]
     includes, excludes = _filters(filter), _filters(exclude)
     headers: list[EvalLog] | None = None
     if includes or excludes:
@@ -77,21 +101,13 @@ def run_step(
     if headers is None:
         headers = given + _read(ctx, sorted(locations))
     headers.sort(key=lambda log: log.location)
-    token = activate(ctx)
-    try:
-        if headers:
-            invoke(info, headers, args, kwargs)
-        ctx.flush()
-        touched = {entry.location for entry in ctx.report.logs}
-        for log in headers:
-            if log.location not in touched:
-                ctx.report.record(log.location, "unchanged")
-    except CommitError as exc:
-        exc.report = ctx.report  # the CLI renders what happened to each log
-        raise
-    finally:
-        deactivate(token)
-    return ctx.report
+    if headers:
+        invoke(info, headers, args, kwargs)
+    ctx.flush()
+    touched = {entry.location for entry in ctx.report.logs} | ctx.report.covered
+    for log in headers:
+        if log.location not in touched:
+            ctx.report.record(log.location, "unchanged")
 
 
 def _resolve_step(step: Callable[..., Any] | str) -> StepInfo:

@@ -37,12 +37,12 @@ StepFunction = Callable[..., "list[EvalLog] | StepResult"]
 
 
 def step(func: StepFunction) -> Callable[..., list[EvalLog]]:
-    """Register a function ``(logs: list[EvalLog], **options) -> list[EvalLog] | StepResult`` as a step.
+    """Register ``func(logs: list[EvalLog], **options) -> list[EvalLog] | StepResult`` as a step.
 
     The returned wrapper accepts a list of EvalLogs, a list of paths, a single path or a single
     EvalLog (directories are expanded), plus the keyword arguments ``dry_run`` and ``store``. Called
-    at the outermost level it writes the logs it modified when it returns; called inside another step
-    its writes are deferred until the outermost step exits.
+    at the outermost level it writes the logs it modified when it returns; called inside another
+    step its writes are deferred until the outermost step exits.
     """
     info: StepInfo
 
@@ -67,7 +67,9 @@ def step_info_of(obj: Any) -> StepInfo:
             return info
     if func is not None:
         return register_step(func, obj)
-    raise FlowUsageError(f"{getattr(obj, '__name__', obj)!r} is not a step (decorate it with @step)")
+    raise FlowUsageError(
+        f"{getattr(obj, '__name__', obj)!r} is not a step (decorate it with @step)"
+    )
 
 
 def invoke(
@@ -142,7 +144,8 @@ def _as_result(raw: Any, name: str) -> StepResult:
             return StepResult(logs=[], modified=False, skip_log_steps=True)
         return StepResult(logs=raw)
     raise FlowUsageError(
-        f"Step '{name}' returned {type(raw).__name__}; a step must return list[EvalLog] or StepResult"
+        f"Step '{name}' returned {type(raw).__name__}; "
+        "a step must return list[EvalLog] or StepResult"
     )
 
 
