@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from inspect_flow import _output
 from inspect_flow._errors import CommitError, LogVanishedError, WriteConflictError, one_line
 from inspect_flow._logs import paths, s3
 from inspect_flow._logs.read import cached_body
@@ -112,7 +113,11 @@ def write_headers(logs: Sequence[EvalLog]) -> list[WriteOutcome]:
 def _summary(failures: dict[str, BaseException]) -> str:
     first, exc = next(iter(failures.items()))
     more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-    return f"Nothing written: {paths.display_path(first)}: {one_line(exc)}{more}"
+    text = one_line(exc)
+    shown = paths.display_path(first)
+    # Our own messages already name the log; don't say its path twice.
+    where = "" if shown in text or first in text else f"{shown}: "
+    return f"Nothing written: {where}{text}{more}"
 
 
 def _expected(log: EvalLog) -> Token | None:
@@ -128,8 +133,12 @@ def _stage_all(items: list[_Staged]) -> dict[str, BaseException]:
     local = [i for i in items if paths.is_local(i.log.location)]
     remote = [i for i in items if not paths.is_local(i.log.location)]
     if local:
-        with ThreadPoolExecutor(max_workers=min(LOCAL_CONCURRENCY, len(local))) as pool:
+        with (
+            _output.progress("Writing logs", len(local)) as advance,
+            ThreadPoolExecutor(max_workers=min(LOCAL_CONCURRENCY, len(local))) as pool,
+        ):
             for item, exc in zip(local, pool.map(_capture(_stage_local), local), strict=True):
+                advance()
                 if exc is not None:
                     failures[item.log.location] = exc
     if remote:
