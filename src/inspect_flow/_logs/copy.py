@@ -21,7 +21,7 @@ from typing import Literal
 
 from inspect_flow._errors import CommitError, FlowUsageError, WriteConflictError, one_line
 from inspect_flow._logs import paths, s3
-from inspect_flow._logs.state import local_token
+from inspect_flow._logs.state import Token, local_token
 
 CopyStatus = Literal["copied", "skipped", "failed", "not written"]
 
@@ -34,6 +34,7 @@ class CopyOutcome:
     dest: str
     status: CopyStatus
     detail: str = ""
+    token: Token | None = None  # the copy's version token (local stat or S3 ETag), when copied
 
 
 @dataclass
@@ -45,6 +46,7 @@ class _Copy:
     backup: str = ""
     status: CopyStatus = "not written"
     detail: str = ""
+    token: Token | None = None
 
 
 def check_plan(pairs: Sequence[tuple[str, str]]) -> None:
@@ -115,7 +117,7 @@ def copy_logs(
     finally:
         for item in copies:
             _discard(item)
-    return [CopyOutcome(c.source, c.dest, c.status, c.detail) for c in copies]
+    return [CopyOutcome(c.source, c.dest, c.status, c.detail, c.token) for c in copies]
 
 
 def _copy_one(item: _Copy, overwrite: bool) -> None:
@@ -160,6 +162,7 @@ def _copy_to_local(item: _Copy, overwrite: bool) -> None:
             item.status, item.detail = "skipped", "already exists"
             return
     item.status = "copied"
+    item.token = local_token(dest)
 
 
 def _copy_to_s3(item: _Copy, overwrite: bool) -> None:
@@ -171,12 +174,12 @@ def _copy_to_s3(item: _Copy, overwrite: bool) -> None:
         item.backup = item.dest + f".flowbak-{uuid.uuid4().hex[:12]}"
         s3.run(s3.copy_object(item.dest, item.backup, existing))
     if paths.is_s3(item.source):
-        s3.run(s3.copy_object(item.source, item.dest, item.source_etag))
+        item.token = s3.run(s3.copy_object(item.source, item.dest, item.source_etag))
     else:
         with open(paths.local_path(item.source), "rb") as f:
             body = f.read()
         try:
-            s3.run(s3.put_object(item.dest, body, if_none_match=existing is None))
+            item.token = s3.run(s3.put_object(item.dest, body, if_none_match=existing is None))
         except WriteConflictError:
             item.status, item.detail = "skipped", "already exists"
             return

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from inspect_flow import _output
 from inspect_flow._errors import CommitError, FlowUsageError
 from inspect_flow._logs import paths
-from inspect_flow._logs.copy import check_plan, copy_logs
+from inspect_flow._logs.copy import CopyOutcome, check_plan, copy_logs
 from inspect_flow._logs.read import read_headers
-from inspect_flow._steps.context import StepContext, current
+from inspect_flow._logs.state import fingerprint, remember, state_of
+from inspect_flow._steps.context import current
 from inspect_flow._steps.step import StepResult
 
 if TYPE_CHECKING:
@@ -90,11 +91,35 @@ def copy_step(
         ctx.report.record(
             outcome.dest, outcome.status, f"from {paths.display_path(outcome.source)}"
         )
-    return StepResult(_read_destinations(ctx, [o.dest for o in outcomes]), modified=False)
+    sources = {log.location: log for log in logs}
+    return StepResult(_destination_logs(sources, outcomes), modified=False)
 
 
-def _read_destinations(ctx: StepContext, locations: list[str]) -> list[EvalLog]:
-    result = read_headers(locations, description="Reading copies")
-    for location, reason in result.errors.items():
-        _output.warn(f"Could not read copied log {paths.display_path(location)}: {reason}")
-    return result.logs
+def _destination_logs(sources: dict[str, EvalLog], outcomes: list[CopyOutcome]) -> list[EvalLog]:
+    """Return the destination headers, in plan order.
+
+    A fresh copy is byte-identical to its source, so when the in-memory source header is exactly
+    what is on storage (its fingerprint matches the recorded state) the copy's header is the
+    source's with a new location and version token: no re-read. Skipped destinations are other
+    files and are read.
+    """
+    found: dict[str, EvalLog] = {}
+    to_read: list[str] = []
+    for outcome in outcomes:
+        source = sources[outcome.source]
+        state = state_of(source.location)
+        if outcome.status == "copied" and state is not None and state.fingerprint == fingerprint(
+            source
+        ):
+            copy = source.model_copy(deep=True, update={"location": outcome.dest})
+            copy.etag = outcome.token if isinstance(outcome.token, str) else None
+            remember(copy, outcome.token)
+            found[outcome.dest] = copy
+        else:
+            to_read.append(outcome.dest)
+    if to_read:
+        result = read_headers(to_read, description="Reading copies")
+        for location, reason in result.errors.items():
+            _output.warn(f"Could not read copied log {paths.display_path(location)}: {reason}")
+        found.update((log.location, log) for log in result.logs)
+    return [found[o.dest] for o in outcomes if o.dest in found]
