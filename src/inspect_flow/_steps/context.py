@@ -83,7 +83,7 @@ class StepContext:
         for outcome in outcomes:
             if outcome.status == "written":
                 self.report.record(outcome.location, "written", changes=changes[outcome.location])
-            elif not any(e.location == outcome.location for e in self.report.logs):
+            elif not self.report.has(outcome.location):
                 self.report.record(outcome.location, "unchanged")
 
     def record_unreadable(self, errors: dict[str, str]) -> None:

@@ -71,17 +71,24 @@ class StepReport:
     dry_run: bool = False
     logs: list[LogReport] = field(default_factory=list)
     covered: set[str] = field(default_factory=set, repr=False)
+    # location -> index in ``logs``: recording stays O(1) per log on runs over many logs.
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def record(
         self, location: str, status: Status, detail: str = "", changes: list[str] | None = None
     ) -> None:
         """Record (or replace) the entry for ``location``."""
         entry = LogReport(location, status, detail, list(changes or []))
-        for index, existing in enumerate(self.logs):
-            if existing.location == location:
-                self.logs[index] = entry
-                return
+        index = self._index.get(location)
+        if index is not None:
+            self.logs[index] = entry
+            return
+        self._index[location] = len(self.logs)
         self.logs.append(entry)
+
+    def has(self, location: str) -> bool:
+        """Return True when ``location`` already has an entry."""
+        return location in self._index
 
     def counts(self) -> dict[str, int]:
         """Return the number of logs per status, in summary order."""
