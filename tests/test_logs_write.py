@@ -195,10 +195,9 @@ def test_s3_concurrent_modification_is_a_conflict_and_nothing_is_written(
         u: s3_requests.count("PUT", key=split_s3_uri(u)[1], predicate=lambda r: r.status == 200)
         for u in others
     }
-    if victim == len(s3_logs) - 1:  # committed last: the others were written, then put back
-        assert ok_puts == {u: 2 for u in others}, s3_requests.summary()
-    else:  # committed first: the others were never written
-        assert ok_puts == {u: 0 for u in others}, s3_requests.summary()
+    # S3 commits run concurrently: each other log was either never written (0 PUTs) or written and
+    # put back (2 PUTs); never left written (1 PUT). Its bytes are checked above.
+    assert set(ok_puts.values()) <= {0, 2}, s3_requests.summary()
     assert s3_client.get_object(Bucket=bucket, Key=key)["Body"].read() == theirs.read_bytes()
     assert read_header(target).tags == ["theirs"]
     statuses = {e.location: e.status for e in error.report.logs}
