@@ -16,4 +16,10 @@ if __name__ == "__main__":
     out = HERE / "logs"
     shutil.rmtree(out, ignore_errors=True)
     eval([addition(), greeting()], model="mockllm/model", display="none", log_dir=str(out / "dev"))
-    eval(addition(), model="mockllm/model", display="none", log_dir=str(out / "dev"), log_format="json")
+    eval(
+        addition(),
+        model="mockllm/model",
+        display="none",
+        log_dir=str(out / "dev"),
+        log_format="json",
+    )

@@ -152,6 +152,38 @@ def test_failed_commit_rolls_back_earlier_logs(
     assert dir_names(logs[0].parent) == sorted(p.name for p in logs)  # no temp/backup left
 
 
+def test_rollback_that_fails_is_reported_and_leaves_the_log_whole(
+    logs: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    targets = {str(p) for p in logs}
+    real_replace = os.replace
+    swaps: list[str] = []
+
+    def failing_replace(src: Any, dst: Any, **kwargs: Any) -> None:
+        if os.fspath(dst) in targets:
+            swaps.append(os.fspath(dst))
+            # the 2nd swap fails (commit), and so does the 3rd: putting the 1st log back
+            if len(swaps) in (2, 3):
+                raise OSError(5, "I/O error (injected)")
+        real_replace(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(CommitError) as info:
+        run_step(tag, [str(p) for p in logs], add=["x"], author="me")
+    monkeypatch.undo()
+
+    first = swaps[0]
+    entries = {e.location: e for e in info.value.report.logs}
+    stuck = entries["file://" + first]
+    assert stuck.status == "failed"
+    assert "could not be put back" in stuck.detail
+    assert read_header(first).tags == ["x"]  # left fully new, readable, not broken
+    assert sample_count(first) > 0
+    for other in logs:
+        if str(other) != first:
+            assert read_header(other).tags == []
+
+
 # ---------------------------------------------------------------------------------- S3
 
 

@@ -100,16 +100,20 @@ def copy_logs(
                 _copy_one(item, overwrite)
             except Exception as exc:
                 item.status, item.detail = "failed", one_line(exc)
-                for other in reversed(done):
-                    _undo(other)
+                stuck = [other for other in reversed(done) if not _undo(other)]
                 outcomes = [
                     CopyOutcome(
-                        c.source, c.dest, c.status if c is item else "not written", c.detail
+                        c.source,
+                        c.dest,
+                        "failed" if c is item or c in stuck else "not written",
+                        c.detail,
                     )
                     for c in copies
                 ]
+                left = f" ({len(stuck)} copies could not be undone)" if stuck else ""
                 raise CommitError(
-                    f"Copy failed, nothing copied: {paths.display_path(item.dest)}: {item.detail}",
+                    f"Copy failed, nothing copied{left}: {paths.display_path(item.dest)}: "
+                    f"{item.detail}",
                     outcomes,
                 ) from exc
             if item.status == "copied":
@@ -186,8 +190,12 @@ def _copy_to_s3(item: _Copy, overwrite: bool) -> None:
     item.status = "copied"
 
 
-def _undo(item: _Copy) -> None:
-    """Remove a copy made by a failed batch, restoring what it overwrote."""
+def _undo(item: _Copy) -> bool:
+    """Remove a copy made by a failed batch, restoring what it overwrote.
+
+    Returns:
+        False when it could not be undone (the copy stays, complete; its outcome says so).
+    """
     try:
         if paths.is_local(item.dest):
             dest = paths.local_path(item.dest)
@@ -200,8 +208,10 @@ def _undo(item: _Copy) -> None:
             s3.run(s3.copy_object(item.backup, item.dest))
         else:
             s3.run(s3.delete_object(item.dest))
-    except Exception:  # pragma: no cover - best effort; the batch is reported as failed
-        pass
+    except Exception as exc:
+        item.detail = f"copied, and could not be undone after the batch failed: {one_line(exc)}"
+        return False
+    return True
 
 
 def _discard(item: _Copy) -> None:

@@ -228,8 +228,7 @@ def _commit_all(staged: list[_Staged]) -> dict[str, BaseException]:
         try:
             _commit_local(item)
         except Exception as exc:
-            _rollback([i for i in staged if i.committed])
-            return {item.log.location: exc}
+            return {item.log.location: exc, **_rollback([i for i in staged if i.committed])}
     remote = [item for item in staged if not paths.is_local(item.log.location)]
     if remote:
         outcomes = s3.run_all(_commit_s3, remote)
@@ -239,8 +238,7 @@ def _commit_all(staged: list[_Staged]) -> dict[str, BaseException]:
             if isinstance(outcome, BaseException)
         }
         if failures:
-            _rollback([i for i in staged if i.committed])
-            return failures
+            return {**failures, **_rollback([i for i in staged if i.committed])}
     _sync_dirs(staged)
     return {}
 
@@ -268,7 +266,12 @@ async def _commit_s3(item: _Staged) -> None:
     item.committed = True
 
 
-def _rollback(committed: list[_Staged]) -> None:
+def _rollback(committed: list[_Staged]) -> dict[str, BaseException]:
+    """Put back every committed log; return the ones that could not be put back.
+
+    A log that cannot be put back is left fully new (never broken); it is reported, not hidden.
+    """
+    stuck: dict[str, BaseException] = {}
     for item in reversed(committed):
         try:
             if paths.is_local(item.log.location):
@@ -280,8 +283,11 @@ def _rollback(committed: list[_Staged]) -> None:
                 token = item.new_token if isinstance(item.new_token, str) else None
                 s3.run(s3.put_object(item.log.location, old, if_match=token))
             item.committed = False
-        except Exception:  # pragma: no cover - best effort; the report says the batch failed
-            continue
+        except Exception as exc:
+            stuck[item.log.location] = CommitError(
+                f"Written, and could not be put back after the batch failed: {one_line(exc)}"
+            )
+    return stuck
 
 
 def _sync_dirs(staged: list[_Staged]) -> None:
