@@ -6,8 +6,7 @@ in inspect_ai (or the spec machinery) before a command needs it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from inspect_flow._errors import (
     CommitError,
@@ -19,6 +18,7 @@ from inspect_flow._errors import (
     StoreUnavailableError,
     WriteConflictError,
 )
+from inspect_flow._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "run_step": "inspect_flow._steps.run",
@@ -66,13 +66,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'inspect_flow.api' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 def init(
