@@ -681,15 +681,11 @@ class Bench:
         self.results.append(res)
 
     # ---- 4. S3
-    def s3_tag(self) -> None:
-        from inspect_flow.api import run_step, tag
-
-        s3 = self.s3()
-        n = self.cfg.n_s3
-        local = subset(self.small_eval(), self.work / f"master-s3-{n}", n)
-        prefix = "tag/"
-        uri = f"s3://{s3.bucket}/{prefix}"
-        counts: dict[str, Any] = {}
+    @staticmethod
+    def _s3_upload_hooks(
+        s3: Any, local: Path, prefix: str, n: int, counts: dict[str, Any]
+    ) -> tuple[Callable[[], None], Callable[[str], Callable[[Any], None]]]:
+        """Reset (re-upload ``local`` under ``prefix``) and a request-counting result check."""
 
         def reset() -> None:
             s3.upload(local, prefix)
@@ -702,6 +698,20 @@ class Bench:
                 counts[label] = summarize_requests(s3.requests(), n)
 
             return check
+
+        return reset, counted
+
+    def s3_tag(self) -> None:
+        from inspect_flow.api import run_step, tag
+
+        s3 = self.s3()
+        n = self.cfg.n_s3
+        local = subset(self.small_eval(), self.work / f"master-s3-{n}", n)
+        prefix = "tag/"
+        uri = f"s3://{s3.bucket}/{prefix}"
+        counts: dict[str, Any] = {}
+
+        reset, counted = self._s3_upload_hooks(s3, local, prefix, n, counts)
 
         variants = [
             Variant(
@@ -753,17 +763,7 @@ class Bench:
         uri = f"s3://{s3.bucket}/{prefix}"
         counts: dict[str, Any] = {}
 
-        def reset() -> None:
-            s3.upload(local, prefix)
-            invalidate_s3fs()
-            s3.clear()
-
-        def counted(label: str) -> Callable[[Any], None]:
-            def check(result: Any) -> None:
-                expect(n)(result)
-                counts[label] = summarize_requests(s3.requests(), n)
-
-            return check
+        reset, counted = self._s3_upload_hooks(s3, local, prefix, n, counts)
 
         variants = [
             Variant(
