@@ -901,13 +901,13 @@ class Bench:
         n = self.cfg.n_check
         proj = self.work / "check-proj"
         if not (proj / ".complete").exists():
-            say("  corpus: flow check project (tests/data/check)")
+            say("  corpus: flow check project (tests/helpers/check_corpus.py)")
             build = self.work / "check-build"
             shutil.rmtree(build, ignore_errors=True)
             code = (
                 "import sys; from pathlib import Path; "
-                f"sys.path.insert(0, {str(ROOT / 'tests' / 'data' / 'check')!r}); "
-                "import corpus; "
+                f"sys.path.insert(0, {str(ROOT / 'tests' / 'helpers')!r}); "
+                "import check_corpus as corpus; "
                 f"print(corpus.build(Path({str(build)!r})))"
             )
             subprocess.run(

@@ -8,6 +8,8 @@ Fixtures (see each docstring):
     s3_requests    (function) the server's RequestLog, cleared at the start of the test.
     log_templates  (session)  the LogFactory (templates generated lazily, once per kind).
     make_logs      (function) the same LogFactory: make_logs(dir, n=3, fmt=..., status=..., ...).
+    check_corpus   (session)  a project with tiny tasks and their real logs for ``flow check``
+                              (``helpers/check_corpus.py``); copy it before changing it.
 
 Tests using any S3 fixture are marked ``s3`` automatically (``-m s3`` / ``-m "not s3"``).
 Helpers live in ``tests/helpers`` (``from helpers.logs import read_header, sample_count``,
@@ -151,3 +153,10 @@ def make_logs(log_templates: LogFactory) -> LogFactory:
     ``.template()``, ``.copy(src, dir)``.
     """
     return log_templates
+
+
+@pytest.fixture(scope="session")
+def check_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from helpers.check_corpus import build
+
+    return build(tmp_path_factory.mktemp("corpus"))

@@ -5,28 +5,21 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.check_corpus import fresh_copy
+
+from inspect_flow._cli.main import run
 
 DATA = Path(__file__).parent / "data" / "check"
-sys.path.insert(0, str(DATA))
-import corpus  # noqa: E402
-
-from inspect_flow._cli.main import run  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return corpus.build(tmp_path_factory.mktemp("corpus"))
 
 
 @pytest.fixture
-def proj(pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    project = corpus.fresh_copy(pristine, tmp_path / "proj")
+def proj(check_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    project = fresh_copy(check_corpus, tmp_path / "proj")
     shutil.copy(DATA / "spec.py", project / "spec.py")
     shutil.copy(DATA / "spec.yaml", project / "spec.yaml")
     monkeypatch.chdir(project)
@@ -94,7 +87,7 @@ def test_text_output(proj: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert any(re.fullmatch(r"logs/hot/.*_addition_\w+\.eval", line) for line in lines)
     assert "tasks.py@flaky (mockllm/model): too few samples (1/2, log status error)" in lines
     assert "tasks.py@addition (mockllm/model, n=4): no log" in lines
-    assert "✓ Found 7 existing logs in log directory" in err
+    assert "✓ Check for existing logs Found 7 existing logs in log directory" in err
     assert out.count("\n") > 10
 
 

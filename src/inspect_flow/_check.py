@@ -11,7 +11,8 @@ its duplicates.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
 
     from inspect_flow._spec.instantiate import SpecTask
+
+Phase = Callable[[str], AbstractContextManager[Callable[[str], None]]]
+"""Runs a block as a named phase (``instantiate``, ``logs``); yields ``done(message)``."""
 
 
 @dataclass
@@ -93,8 +97,13 @@ def check(
     filter: Any = None,
     exclude: Any = None,
     status: Callable[[str], None] | None = None,
+    phase: Phase | None = None,
 ) -> CheckResult:
     """Check a spec against the logs of its log directory.
+
+    A spec with ``execution_type="venv"`` is checked in a temporary venv holding its
+    dependencies (``inspect_flow._check_venv``; it must come from a file, and then also reports
+    an ``env`` phase first).
 
     Args:
         spec: The spec (from ``load_spec`` or built in Python).
@@ -104,6 +113,9 @@ def check(
         filter: Filter(s) a log must pass to count (callables, names or ``file.py@name``).
         exclude: Filter(s) a log must not match to count.
         status: Called with progress messages (``Instantiated 3 tasks``, ...).
+        phase: Runs each phase (``instantiate``, then ``logs``) as a context manager yielding a
+            ``done(message)`` callable, e.g. ``Actions.phase`` of ``inspect_flow._output``; an
+            exception inside a phase escapes through it.
 
     Raises:
         FlowUsageError: No log directory, or an unknown filter.
@@ -116,25 +128,69 @@ def check(
     from inspect_flow._spec.instantiate import instantiate_tasks
     from inspect_flow._spec.load import expand_spec
 
-    report = status or (lambda _: None)
+    step = _phases(status, phase)
+    if spec.execution_type == "venv":  # the tasks need packages that may not be here
+        from inspect_flow._check_venv import check_in_venv
+
+        return check_in_venv(
+            spec, base_dir, log_dir=log_dir, filter=filter, exclude=exclude, step=step
+        )
     base = os.path.abspath(base_dir or spec._base_dir or os.getcwd())
-    expanded = expand_spec(spec, base)
-    directory = log_dir if log_dir is not None else expanded.log_dir
-    if directory is None:
-        raise FlowUsageError("log_dir must be set before checking the flow spec")
-    where = os.getcwd() if log_dir is not None else base
-    location = paths.normalize(directory, where)
-    includes = resolve_filters(filter, base)
-    excludes = resolve_filters(exclude, base)
-    spec_tasks = instantiate_tasks(expanded, base)
-    report(f"Instantiated {len(spec_tasks)} task{'s' if len(spec_tasks) != 1 else ''}")
-    read = read_headers(list_log_files(location))
-    report(
-        f"Found {len(read.logs)} existing logs in log directory"
-        if read.logs
-        else "No existing logs found in log directory"
-    )
-    return _match(spec_tasks, read.logs, dict(read.errors), location, includes, excludes)
+    with ExitStack() as scope:
+        with step("instantiate") as done:
+            expanded = expand_spec(spec, base)
+            # the spec's env holds while tasks are created and logs read, then is restored
+            scope.enter_context(_spec_env(expanded.env))
+            directory = log_dir if log_dir is not None else expanded.log_dir
+            if directory is None:
+                raise FlowUsageError("log_dir must be set before checking the flow spec")
+            where = os.getcwd() if log_dir is not None else base
+            location = paths.normalize(directory, where)
+            includes = resolve_filters(filter, base)
+            excludes = resolve_filters(exclude, base)
+            spec_tasks = instantiate_tasks(expanded, base)
+            done(f"Instantiated {len(spec_tasks)} task{'s' if len(spec_tasks) != 1 else ''}")
+        with step("logs") as done:
+            read = read_headers(list_log_files(location))
+            done(
+                f"Found {len(read.logs)} existing logs in log directory"
+                if read.logs
+                else "No existing logs found in log directory"
+            )
+        return _match(spec_tasks, read.logs, dict(read.errors), location, includes, excludes)
+
+
+@contextmanager
+def _spec_env(env: dict[str, str] | None) -> Iterator[None]:
+    """Set the spec's environment variables for the block; restore the previous values."""
+    saved = {name: os.environ.get(name) for name in env or {}}
+    os.environ.update(env or {})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _phases(status: Callable[[str], None] | None, phase: Phase | None) -> Phase:
+    """Combine the ``status`` and ``phase`` callbacks of ``check`` into one ``Phase``."""
+
+    @contextmanager
+    def run(name: str) -> Iterator[Callable[[str], None]]:
+        with phase(name) if phase else nullcontext(None) as done:
+
+            def finish(message: str) -> None:
+                if status:
+                    status(message)
+                if done:
+                    done(message)
+
+            yield finish
+
+    return run
 
 
 def _match(

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
+    from rich.progress import Progress
+    from rich.spinner import Spinner
 
 DisplayType = Literal["full", "conversation", "rich", "plain", "log", "none"]
 DISPLAY_TYPES: tuple[str, ...] = ("full", "conversation", "rich", "plain", "log", "none")
@@ -27,6 +29,7 @@ class _State:
     display: str = os.environ.get("INSPECT_FLOW_DISPLAY", "full")
     out: Console | None = None
     err: Console | None = None
+    panel: Actions | None = None  # the live actions panel, while one is on screen
 
 
 _STATE = _State()
@@ -119,11 +122,14 @@ def progress_enabled() -> bool:
 def progress(description: str, total: int) -> Iterator[Callable[[], None]]:
     """Show a transient progress bar on stderr while the block runs.
 
+    While an actions panel is live, the bar is drawn inside it (never a second live display).
+
     Yields:
         A callable to advance the bar by one. It is a no-op when progress is disabled (not a TTY,
         or a plain display), so callers never need to check.
     """
-    if total <= 1 or not progress_enabled():
+    panel = _STATE.panel
+    if total <= 1 or not (panel or progress_enabled()):
         yield lambda: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -134,7 +140,178 @@ def progress(description: str, total: int) -> Iterator[Callable[[], None]]:
         MofNCompleteColumn(),
         console=_console(stderr=True),
         transient=True,
+        auto_refresh=panel is None,  # inside a panel, the panel's Live refreshes it
     )
-    with bar:
-        task = bar.add_task(description, total=total)
+    task = bar.add_task(description, total=total)
+    if panel is None:
+        with bar:
+            yield lambda: bar.advance(task)
+        return
+    panel.bar = bar
+    try:
         yield lambda: bar.advance(task)
+    finally:
+        panel.bar = None
+
+
+ActionState = Literal["pending", "running", "done", "failed"]
+_PLAIN_ICONS = {"running": "[..]", "done": "[OK]", "failed": "[FAIL]"}
+_RICH_ICONS = {"pending": "[dim]·[/dim]", "done": "[green]✓[/green]", "failed": "[red]✗[/red]"}
+
+
+@dataclass
+class _Row:
+    key: str
+    label: str
+    state: ActionState = "pending"
+    info: str = ""
+    spinner: Spinner | None = None
+
+
+class Action:
+    """One action of an ``Actions`` display, while it runs (see ``Actions.action``)."""
+
+    def __init__(self, panel: Actions, row: _Row) -> None:
+        """Wrap ``row`` of ``panel``."""
+        self._panel = panel
+        self._row = row
+
+    def info(self, text: str) -> None:
+        """Replace the info text shown next to the action's label."""
+        self._row.info = text
+
+    def done(self, info: str | None = None) -> None:
+        """Mark the action done (✓ / ``[OK]``), optionally with a final info text."""
+        self._panel._finish(self._row, "done", info)
+
+
+class Actions:
+    """A list of actions, each pending → running → done (✓) or failed (✗).
+
+    Shown as a bordered panel on stderr (live on a terminal, printed once at the end otherwise),
+    as flat ``[..] key info`` / ``[OK] key info`` / ``[FAIL] key error`` lines under
+    ``--display plain|log``, and not at all under ``--display none``. Built by ``actions``.
+    """
+
+    def __init__(self, title: str, tag: str, steps: Sequence[tuple[str, str]], plain: bool):
+        """Declare the actions (``(key, label)`` pairs, in display order)."""
+        self.title = title
+        self.tag = tag
+        self.bar: Progress | None = None
+        self._plain = plain
+        self._rows = {key: _Row(key, label) for key, label in steps}
+
+    @contextmanager
+    def action(self, key: str, info: str = "") -> Iterator[Action]:
+        """Run the block as action ``key``: done when it ends, failed if it raises (re-raised).
+
+        Args:
+            key: A key declared when the display was built.
+            info: The info text shown while it runs (and after, unless ``done`` replaces it).
+        """
+        row = self._rows[key]
+        row.state, row.info = "running", info
+        self._line(row)
+        try:
+            yield Action(self, row)
+        except BaseException as exc:
+            self._finish(row, "failed", _failure(exc))
+            raise
+        if row.state == "running":
+            self._finish(row, "done", None)
+
+    @contextmanager
+    def phase(self, key: str) -> Iterator[Callable[[str], None]]:
+        """Run the block as action ``key``, yielding only its ``done(info)`` (for library code)."""
+        with self.action(key) as act:
+            yield act.done
+
+    def _finish(self, row: _Row, state: ActionState, info: str | None) -> None:
+        row.state = state
+        if info is not None:
+            row.info = info
+        self._line(row)
+
+    def _line(self, row: _Row) -> None:
+        if self._plain:
+            err(" ".join(part for part in (_PLAIN_ICONS[row.state], row.key, row.info) if part))
+
+    def __rich__(self) -> RenderableType:
+        """Render the panel: one row per action (icon, label, info), then any progress bar."""
+        from rich.console import Group
+        from rich.panel import Panel
+        from rich.spinner import Spinner
+        from rich.table import Table
+        from rich.text import Text
+
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=1, no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(style="dim")
+        for row in self._rows.values():
+            if row.state == "running":
+                row.spinner = row.spinner or Spinner("dots", style="cyan")
+                icon: RenderableType = row.spinner
+            else:
+                icon = Text.from_markup(_RICH_ICONS[row.state])
+            info = Text(row.info, style="red" if row.state == "failed" else "")
+            grid.add_row(icon, row.label, info)
+        return Panel(
+            grid if self.bar is None else Group(grid, self.bar),
+            title=Text(self.title, style="bold"),
+            title_align="left",
+            subtitle=Text(f"[{self.tag}]", style="bold cyan"),
+            subtitle_align="right",
+        )
+
+
+def _failure(exc: BaseException) -> str:
+    from inspect_flow._errors import FlowError, one_line
+
+    text = one_line(exc)
+    return text if isinstance(exc, FlowError) else f"{type(exc).__name__}: {text}"
+
+
+@contextmanager
+def actions(title: str, tag: str, steps: Sequence[tuple[str, str]]) -> Iterator[Actions]:
+    """Show a status display of ``steps`` on stderr while the block runs.
+
+    ``--display full`` on a terminal: a live bordered panel (title, ``[TAG]``, a spinner, ✓ or ✗
+    per action) left on screen at the end; progress bars are drawn inside it. ``full`` when stderr
+    is not a terminal: the final panel, printed once at the end. ``plain``/``log``: the title,
+    then one line per change of state. ``none``: nothing.
+
+    Args:
+        title: The panel's title (``Flow Spec: spec.py``).
+        tag: The tag shown as ``[TAG]`` (``CHECK``).
+        steps: ``(key, label)`` per action, in order (``("load", "Load config")``).
+
+    Yields:
+        The display; run each action in ``with display.action(key, info) as act:``.
+    """
+    panel = Actions(title, tag, steps, plain=_plain())
+    if _STATE.display == "none" or _plain():
+        err(title)
+        yield panel
+        return
+    if _STATE.panel is not None or not progress_enabled():
+        try:
+            yield panel
+        finally:
+            _console(stderr=True).print(panel, soft_wrap=False)
+        return
+    from rich.live import Live
+
+    # stdout is redirected above the panel only when it is a terminal too: piped data stays put.
+    live = Live(
+        panel,
+        console=_console(stderr=True),
+        refresh_per_second=10,
+        redirect_stdout=sys.stdout.isatty(),
+    )
+    with live:
+        _STATE.panel = panel
+        try:
+            yield panel
+        finally:
+            _STATE.panel = None

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INCOMPLETE = 3
+CHECK_ACTIONS = (
+    ("load", "Load config"),
+    ("env", "Set up environment"),
+    ("instantiate", "Instantiate tasks"),
+    ("logs", "Check for existing logs"),
+)
 
 
 def _spec_options(func: F) -> F:
@@ -83,6 +89,12 @@ def _load(
 @click.command("check")
 @click.argument("config_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option(
+    "--venv",
+    is_flag=True,
+    envvar="INSPECT_FLOW_VENV",
+    help="Resolve tasks in a temporary virtual environment holding the spec's dependencies.",
+)
 @_spec_options
 @click.option(
     "--filter",
@@ -103,6 +115,7 @@ def check_command(
     ctx: click.Context,
     config_file: str,
     as_json: bool,
+    venv: bool,
     limit: int | None,
     log_dir: str | None,
     args: tuple[str, ...],
@@ -121,16 +134,23 @@ def check_command(
     apply_display_options(display, log_level)
     # In --json mode stdout carries the JSON only: anything else printed goes to stderr.
     quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
-    with quiet:
-        _output.err(f"Flow Spec: {paths.display_path(paths.normalize(config_file))}")
-        spec = _load(config_file, args, sets, limit, log_dir)
-        count = len(spec.tasks or [])
-        _output.success(f"Loaded {count} task{'s' if count != 1 else ''}")
+    spec_path = paths.display_path(paths.normalize(config_file))
+    # The status display goes to stderr; the table and summary below go to stdout.
+    with quiet, _output.actions(f"Flow Spec: {spec_path}", "CHECK", CHECK_ACTIONS) as status:
+        with status.action("load", spec_path) as action:
+            spec = _load(config_file, args, sets, limit, log_dir)
+            count = len(spec.tasks or [])
+            action.done(f"Loaded {count} task{'s' if count != 1 else ''}")
+        if venv:
+            spec.execution_type = "venv"
+        if spec.execution_type != "venv":  # check() reports the set-up of a venv itself
+            with status.action("env", "inproc"):
+                pass  # tasks are resolved in this process
         result = check(
             spec,
             filter=list(filters) or None,
             exclude=list(excludes) or None,
-            status=_output.success,
+            phase=status.phase,
         )
     if as_json:
         render_json(result)
@@ -195,6 +215,7 @@ def render_json(result: CheckResult) -> None:
                 {
                     "name": t.name,
                     "model": t.model,
+                    "differentiator": t.differentiator,
                     "log_file": t.log_file,
                     "samples": t.samples,
                     "total_samples": t.total_samples,

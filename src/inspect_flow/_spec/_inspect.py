@@ -6,7 +6,9 @@ private in inspect_ai 0.3.285 and is wrapped here so a change upstream touches o
 * ``EvalSetArgsInTaskIdentifier`` — ``inspect_ai/_eval/evalset.py``
 * ``eval_resolve_tasks`` — ``inspect_ai/_eval/eval.py``
 * ``ResolvedTask`` — ``inspect_ai/_eval/task/resolved.py``
-* ``load_tasks``, ``solver_from_spec`` — ``inspect_ai/_eval/loader.py``
+* ``load_tasks``, ``solver_from_spec``, ``scorer_from_spec`` — ``inspect_ai/_eval/loader.py``
+* ``ScorerSpec`` — ``inspect_ai/scorer/_scorer.py``
+* ``registry_lookup`` — ``inspect_ai/_util/registry.py``
 * ``slice_dataset`` — ``inspect_ai/_eval/task/util.py``
 """
 
@@ -66,7 +68,8 @@ def solver_named(name: str, args: dict[str, Any]) -> Solver:
     from inspect_ai._eval.loader import solver_from_spec
     from inspect_ai.solver import SolverSpec
 
-    return solver_from_spec(SolverSpec(solver=name, args=args))
+    # inspect creates the solver from ``args_passed``; ``args`` is only recorded
+    return solver_from_spec(SolverSpec(solver=name, args=args, args_passed=args))
 
 
 def size_after_sample_id(
@@ -81,3 +84,18 @@ def size_after_sample_id(
         return len(slice_dataset(dataset, None, sample_id))
     except Exception:  # inspect raises PrerequisiteError when no id matches
         return 0
+
+
+def registered(kind: str, name: str) -> object | None:
+    """Return the registered ``@task``/``@solver``/``@agent``/``@scorer`` function ``name``."""
+    from inspect_ai._util.registry import registry_lookup
+
+    return registry_lookup(kind, name)  # type: ignore[arg-type]
+
+
+def scorer_named(name: str, args: dict[str, Any]) -> Any:
+    """Create a registered scorer (``name`` or ``file.py@name``) with arguments."""
+    from inspect_ai._eval.loader import scorer_from_spec
+    from inspect_ai.scorer._scorer import ScorerSpec
+
+    return scorer_from_spec(ScorerSpec(scorer=name, args=args), None, **args)

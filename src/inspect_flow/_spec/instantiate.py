@@ -12,11 +12,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from inspect_ai.model import GenerateConfig
+from pydantic import BaseModel
 
 from inspect_flow._errors import FlowError, FlowUsageError
-from inspect_flow._spec import _inspect
+from inspect_flow._spec import _inspect, components
 from inspect_flow._spec.identity import TaskIdentity, split_identifier
-from inspect_flow._spec.models import FlowDefaults, FlowModel, FlowSpec, FlowTask
+from inspect_flow._spec.models import (
+    FlowDefaults,
+    FlowExtraArgs,
+    FlowFactory,
+    FlowModel,
+    FlowSpec,
+    FlowTask,
+)
 from inspect_flow._spec.overrides import merge
 
 if TYPE_CHECKING:
@@ -93,15 +101,19 @@ def instantiate_tasks(spec: FlowSpec, base_dir: str) -> list[SpecTask]:
 
     Raises:
         FlowError: A task cannot be created, or two tasks have the same identity.
+        UserFileError: An ``@after_instantiate`` hook failed.
 
     """
     from inspect_ai import Task
 
+    from inspect_flow._spec.hooks import run_after_instantiate
+
     options = spec.options
     limit = options.limit if options else None
     shuffle = options.sample_shuffle if options else None
-    results: list[SpecTask] = []
-    for index, entry in enumerate(spec.tasks or []):
+    flow_tasks: list[FlowTask] = []
+    tasks: list[Task] = []
+    for entry in spec.tasks or []:
         flow_task = entry if isinstance(entry, FlowTask) else FlowTask(name=entry.name)
         if isinstance(entry, FlowTask):
             flow_task = _with_defaults(entry, spec.defaults)
@@ -109,21 +121,29 @@ def instantiate_tasks(spec: FlowSpec, base_dir: str) -> list[SpecTask]:
         else:
             assert isinstance(entry, Task)
             task = entry
-        results.append(_resolve(index, flow_task, task, limit, shuffle))
+        flow_tasks.append(flow_task)
+        tasks.append(task)
+    default_model = str(_default_model())
+    tasks = run_after_instantiate(spec, tasks, base_dir, default_model)
+    results = [
+        _resolve(index, flow_task, task, limit, shuffle)
+        for index, (flow_task, task) in enumerate(zip(flow_tasks, tasks, strict=True))
+    ]
     _reject_duplicates(results)
     return results
 
 
 def _with_defaults(task: FlowTask, defaults: FlowDefaults | None) -> FlowTask:
+    """Fill the task's unset fields from ``defaults``; models set in both merge (task wins)."""
     if defaults is None:
         return task
     update: dict[str, Any] = {}
     for name in defaults.model_fields_set:
         value, own = getattr(defaults, name), getattr(task, name)
-        if name == "config" and value is not None and own is not None:
-            update[name] = merge(value, own)
-        elif own is None and value is not None:
+        if own is None and value is not None:
             update[name] = value
+        elif isinstance(own, BaseModel) and type(own) is type(value):
+            update[name] = merge(value, own)  # config, extra_args, a FlowModel in both
     copied = task.model_copy(update=update)
     copied._base_dir = task._base_dir
     return copied
@@ -132,34 +152,29 @@ def _with_defaults(task: FlowTask, defaults: FlowDefaults | None) -> FlowTask:
 def _create(flow_task: FlowTask, base_dir: str) -> Task:
     from inspect_ai import Epochs, task_with
 
+    directory = flow_task._base_dir or base_dir
+    extra = flow_task.extra_args or FlowExtraArgs()
     args = dict(flow_task.args or {})
-    source = flow_task.factory if flow_task.factory is not None else flow_task.name
+    source: Any = flow_task.factory
+    if isinstance(source, FlowFactory):
+        args = {**(source.args or {}), **args}
+        source = source.function
+    if source is None:
+        source = flow_task.name
     if source is None:
         raise FlowUsageError("A FlowTask needs a name or a factory")
     try:
-        task = source(**args) if callable(source) else _load(source, args, flow_task, base_dir)
+        if callable(source):
+            task = source(**{**components.accepted(source, extra.task, args), **args})
+        else:
+            task = components.create_named(
+                "task", _task_ref(source, flow_task, directory), args, extra.task, _load
+            )
+        overrides = _overrides(flow_task, directory, extra)
     except FlowError:
         raise
     except Exception as exc:
         raise FlowError(f"Could not create task {_label(flow_task)}: {exc}") from exc
-    overrides: dict[str, Any] = {
-        name: getattr(flow_task, name)
-        for name in (*_LIMITS, "version", "metadata", "tags", "sandbox", "approval")
-        if getattr(flow_task, name) is not None
-    }
-    if flow_task.name is not None:
-        overrides["name"] = flow_task.name  # as in Flow 0.14: the name becomes the task's name
-    if flow_task.model is not None:
-        overrides["model"] = _model(flow_task.model, flow_task.config)
-    config = _effective_config(flow_task)
-    if config is not None:
-        overrides["config"] = config
-    if flow_task.model_roles:
-        overrides["model_roles"] = {k: _model(v, None) for k, v in flow_task.model_roles.items()}
-    if flow_task.solver is not None:
-        overrides["solver"] = _solver(flow_task.solver)
-    if flow_task.scorer is not None:
-        overrides["scorer"] = flow_task.scorer
     epochs = flow_task.epochs
     if epochs is not None:
         overrides["epochs"] = (
@@ -171,17 +186,46 @@ def _create(flow_task: FlowTask, base_dir: str) -> Task:
         raise FlowError(f"Could not apply the settings of task {_label(flow_task)}: {exc}") from exc
 
 
-def _load(spec: str, args: dict[str, Any], flow_task: FlowTask, base_dir: str) -> Task:
-    file, sep, func = spec.rpartition("@")
-    path_part = file if sep else spec
-    if path_part.endswith((".py", ".ipynb")):
-        absolute = os.path.join(flow_task._base_dir or base_dir, path_part)
-        if not os.path.isfile(absolute):
-            raise FlowError(f"Task file not found: {path_part} (for task {_label(flow_task)})")
-        spec = f"{os.path.normpath(absolute)}@{func}" if sep else os.path.normpath(absolute)
-    tasks = _inspect.load_task(spec, args)
+def _overrides(flow_task: FlowTask, directory: str, extra: FlowExtraArgs) -> dict[str, Any]:
+    """Return the ``task_with`` arguments the FlowTask sets (model, solver, scorer, limits...)."""
+    overrides: dict[str, Any] = {
+        name: getattr(flow_task, name)
+        for name in (*_LIMITS, "version", "metadata", "tags", "sandbox", "approval")
+        if getattr(flow_task, name) is not None
+    }
+    if flow_task.name is not None:
+        overrides["name"] = flow_task.name  # as in Flow 0.14: the name becomes the task's name
+    if flow_task.model is not None:
+        overrides["model"] = components.model(flow_task.model, flow_task.config, directory)
+    config = _effective_config(flow_task)
+    if config is not None:
+        overrides["config"] = config
+    if flow_task.model_roles:
+        overrides["model_roles"] = {
+            k: components.model(v, None, directory) for k, v in flow_task.model_roles.items()
+        }
+    if flow_task.solver is not None:
+        overrides["solver"] = components.solver(flow_task.solver, directory, extra.solver)
+    if flow_task.scorer is not None:
+        overrides["scorer"] = components.scorer(flow_task.scorer, directory, extra.scorer)
+    return overrides
+
+
+def _task_ref(source: str, flow_task: FlowTask, directory: str) -> str:
+    """Return a task reference with its file made absolute (checked to exist)."""
+    ref = components.absolute_ref(source, directory)
+    path = ref.rpartition("@")[0] if "@" in ref else ref
+    if ref != source or os.path.isabs(path):
+        if path.endswith((".py", ".ipynb")) and not os.path.isfile(path):
+            shown = source.rpartition("@")[0] if "@" in source else source
+            raise FlowError(f"Task file not found: {shown} (for task {_label(flow_task)})")
+    return ref
+
+
+def _load(ref: str, args: dict[str, Any]) -> Task:
+    tasks = _inspect.load_task(ref, args)
     if len(tasks) != 1:
-        raise FlowError(f"{spec} gives {len(tasks)} tasks; name one with file.py@task")
+        raise FlowError(f"{ref} gives {len(tasks)} tasks; name one with file.py@task")
     return tasks[0]
 
 
@@ -191,38 +235,6 @@ def _effective_config(flow_task: FlowTask) -> GenerateConfig | None:
     if flow_task.config is not None and model_config is not None:
         return merge(flow_task.config, model_config)
     return model_config or flow_task.config
-
-
-def _model(model: str | FlowModel, task_config: GenerateConfig | None) -> Model:
-    """Create the model; the effective generate config goes on the model as well as the task.
-
-    ``inspect eval-set --temperature 0.5`` records the config both in the plan and as the
-    model's generate config, so a spec task matches such logs only if it does the same.
-    """
-    from inspect_ai.model import get_model
-
-    if isinstance(model, str):
-        return get_model(model, config=task_config or GenerateConfig())
-    if model.name is None:
-        raise FlowUsageError("A FlowModel needs a name")
-    return get_model(
-        model.name,
-        role=model.role,
-        config=merge(task_config, model.config)
-        if task_config and model.config
-        else (model.config or task_config or GenerateConfig()),
-        base_url=model.base_url,
-        api_key=model.api_key,
-        **(model.model_args or {}),
-    )
-
-
-def _solver(solver: Any) -> Any:
-    if isinstance(solver, str):
-        return _inspect.solver_named(solver, {})
-    if isinstance(solver, list):
-        return [_solver(s) for s in solver]
-    return solver
 
 
 def _default_model() -> Model:

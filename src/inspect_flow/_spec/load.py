@@ -3,8 +3,9 @@
 Expansion order (as in Flow 0.14): ``includes`` are merged underneath the spec (the including spec
 wins; later includes win over earlier ones), then the ``_flow.py`` files from the spec's folder up
 to ``/`` are merged underneath that (the nearest file wins), then the command-line overrides
-(``--set``, ``--limit``, ``--log-dir``) are applied. Relative paths inside an included file (its
-``log_dir``, its task files) are relative to that file's folder.
+(``--set``, ``--limit``, ``--log-dir``) are applied, then ``{placeholders}`` are substituted
+(``placeholders``), and last the ``@after_load`` hooks run (``hooks``). Relative paths inside an
+included file (its ``log_dir``, its task files) are relative to that file's folder.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pydantic import ValidationError
 from inspect_flow._errors import FlowUsageError, UserFileError
 from inspect_flow._spec.models import FlowSpec, FlowTask
 from inspect_flow._spec.overrides import apply_set, merge
+from inspect_flow._spec.placeholders import detach, substitute_placeholders
 from inspect_flow._spec.pyfile import describe, evaluate_spec_file, flow_file_value
+from inspect_flow._spec.venv import SpecSource, record_source
 
 SPEC_EXTENSIONS = (".py", ".yaml", ".yml")
 
@@ -69,42 +72,62 @@ def load_spec_file(
         apply_set(spec, "options.limit", limit)
     if log_dir is not None:
         spec.log_dir = _absolute(log_dir, os.getcwd())
-    return spec
+    loaded = _finish(spec)
+    # Recorded so a venv check can load the same spec again in its child process.
+    source = SpecSource(path, dict(args or {}), list(sets), limit, log_dir and spec.log_dir)
+    record_source(loaded, source)
+    return loaded
 
 
 def expand_spec(spec: FlowSpec, base_dir: str) -> FlowSpec:
-    """Merge a spec's includes and the ``_flow.py`` chain of ``base_dir`` (once per spec)."""
+    """Expand a Python-built spec once: includes, ``_flow.py`` files, placeholders, hooks."""
     if spec._expanded:
         return spec
-    return _expand(spec, base_dir, spec_file=None)
+    return _finish(_expand(spec, base_dir, spec_file=None))
+
+
+def _finish(spec: FlowSpec) -> FlowSpec:
+    """Substitute placeholders, then run the ``@after_load`` hooks (the last expansion steps)."""
+    from inspect_flow._spec.hooks import run_after_load
+
+    return run_after_load(substitute_placeholders(spec))
 
 
 def _expand(spec: FlowSpec, base_dir: str, spec_file: str | None) -> FlowSpec:
     _adopt_tasks(spec, base_dir)
-    merged = _with_includes(spec, base_dir, {spec_file} if spec_file else set())
-    for flow_file in _flow_chain(base_dir):  # nearest first
+    included: list[str] = []
+    merged = _with_includes(spec, base_dir, {spec_file} if spec_file else set(), included)
+    chain = _flow_chain(base_dir)
+    for flow_file in chain:  # nearest first
         if flow_file != spec_file:
-            included = _from_value(flow_file_value(flow_file), flow_file, allow_none=True)
-            if included is not None:
-                merged = merge(_relocated(included, os.path.dirname(flow_file)), merged)
+            included_spec = _from_value(flow_file_value(flow_file), flow_file, allow_none=True)
+            if included_spec is not None:
+                merged = merge(_relocated(included_spec, os.path.dirname(flow_file)), merged)
+    # The loaded spec owns its models: overrides and hooks change it in place, and a _flow.py
+    # (executed once per process) or the caller's spec may share parts of what was merged.
+    merged = detach(merged)
     merged._base_dir = base_dir
     merged._expanded = True
+    # The order hooks of these files run in: _flow.py farthest first, includes, the spec file.
+    merged._sources = [*reversed(chain), *reversed(included), *([spec_file] if spec_file else [])]
     return merged
 
 
-def _with_includes(spec: FlowSpec, base_dir: str, seen: set[str]) -> FlowSpec:
+def _with_includes(spec: FlowSpec, base_dir: str, seen: set[str], files: list[str]) -> FlowSpec:
+    """Merge ``spec``'s includes under it; ``files`` gets the included files (see ``_expand``)."""
     result = spec.model_copy(update={"includes": None})
     result.model_fields_set.discard("includes")
     for include in reversed(spec.includes or []):  # later includes win over earlier ones
         if isinstance(include, FlowSpec):
-            included = _with_includes(_relocated(include, base_dir), base_dir, seen)
+            included = _with_includes(_relocated(include, base_dir), base_dir, seen, files)
         else:
             path = _absolute(include, base_dir)
             if path in seen:
                 raise FlowUsageError(f"Spec includes itself: {include}")
             included_dir = os.path.dirname(path)
+            files.append(path)  # before its own includes: reversed, they come first
             raw = _relocated(_read_spec(path, None, seen), included_dir)
-            included = _with_includes(raw, included_dir, seen | {path})
+            included = _with_includes(raw, included_dir, seen | {path}, files)
         result = merge(included, result)
     return result
 
@@ -133,6 +156,9 @@ def _read_spec(path: str, args: dict[str, Any] | None, seen: set[str]) -> FlowSp
     if not os.path.isfile(path):
         raise FlowUsageError(f"File not found: {path}")
     if extension == ".py":
+        from inspect_flow._spec.hooks import note_spec_file
+
+        note_spec_file(path)  # its hooks apply only to the specs it is part of
         value = _from_value(evaluate_spec_file(path, args), path, allow_none=False)
         assert value is not None
         return value

@@ -7,12 +7,126 @@ objects (``Task``, ``Solver``, ``Scorer``, callables) are accepted where a Pytho
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from inspect_ai.model import GenerateConfig
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
 
 _CONFIG = ConfigDict(extra="forbid", arbitrary_types_allowed=True, validate_assignment=True)
+
+
+class FlowFactory(BaseModel):
+    """A function to call with arguments: how a task or a model is created.
+
+    Attributes:
+        function: A callable, or its name: for a task, a registry name (``my_pkg/my_task``) or
+            ``file.py@name``; for a model, ``file.py@name`` or an importable ``module.name``
+            (files are relative to the spec's folder).
+        args: Keyword arguments for the call.
+
+    """
+
+    model_config = _CONFIG
+
+    function: Callable[..., Any] | str
+    args: dict[str, Any] | None = None
+
+
+class _Named(BaseModel):
+    """A function created by name: an inspect registry name or ``file.py@name``.
+
+    Attributes:
+        name: The registry name or ``file.py@name`` (relative to the spec's folder).
+        args: Keyword arguments for the function.
+
+    """
+
+    model_config = _CONFIG
+
+    name: str | None = None
+    args: dict[str, Any] | None = None
+
+
+class FlowSolver(_Named):
+    """A solver created by name (an inspect ``@solver``).
+
+    Attributes:
+        type: Always ``solver``; tells a solver from an agent in YAML specs.
+
+    """
+
+    type: Literal["solver"] = "solver"
+
+
+class FlowAgent(_Named):
+    """An agent, created by name (an inspect ``@agent``), used as the task's solver.
+
+    Attributes:
+        type: Always ``agent``.
+
+    """
+
+    type: Literal["agent"] = "agent"
+
+
+class FlowScorer(_Named):
+    """A scorer created by name (an inspect ``@scorer``)."""
+
+
+class FlowExtraArgs(BaseModel):
+    """Extra arguments offered to every task, solver and scorer that accepts them.
+
+    Unlike ``FlowTask.args`` (an error for a function without that parameter), each extra
+    argument goes only to functions that declare a parameter of that name (or ``**kwargs``), so one
+    setting in ``defaults`` can reach a mix of tasks. Explicit ``args`` win over extra ones.
+
+    Attributes:
+        task: Extra arguments for task functions.
+        solver: Extra arguments for solvers and agents created by name.
+        scorer: Extra arguments for scorers created by name.
+
+    """
+
+    model_config = _CONFIG
+
+    task: dict[str, Any] | None = None
+    solver: dict[str, Any] | None = None
+    scorer: dict[str, Any] | None = None
+
+
+class FlowDependencies(BaseModel):
+    """Python packages the spec's tasks need (installed into the ``--venv`` environment).
+
+    Attributes:
+        dependency_file: ``auto`` (the nearest ``requirements.txt`` or ``pyproject.toml`` from the
+            spec's folder up to the repository root), a file path relative to the spec's folder,
+            or ``no_file``/None for none.
+        additional_dependencies: Requirement strings or local paths (relative to the spec's folder).
+        auto_detect_dependencies: Add the package of registry tasks named ``package/task`` when it
+            is not installed.
+
+    """
+
+    model_config = _CONFIG
+
+    dependency_file: str | None = "auto"
+    additional_dependencies: str | list[str] | None = None
+    auto_detect_dependencies: bool = True
+
+
+class InstantiateConfig(BaseModel):
+    """How tasks are instantiated (given to ``@after_instantiate`` hooks that ask for ``config``).
+
+    Attributes:
+        base_dir: The folder relative task files are resolved against.
+        default_model: The model of tasks that name none (``INSPECT_EVAL_MODEL`` or ``none/none``).
+
+    """
+
+    model_config = _CONFIG
+
+    base_dir: str
+    default_model: str
 
 
 class FlowModel(BaseModel):
@@ -25,6 +139,9 @@ class FlowModel(BaseModel):
         model_args: Provider-specific model arguments.
         base_url: The provider's base URL.
         api_key: The provider's API key.
+        factory: Creates the inspect ``Model`` instead of ``get_model(name)``: a function or a
+            ``FlowFactory`` (called with ``name``, ``config`` and ``model_args`` when it declares
+            them, plus its own args).
 
     """
 
@@ -36,6 +153,7 @@ class FlowModel(BaseModel):
     model_args: dict[str, Any] | None = None
     base_url: str | None = None
     api_key: str | None = None
+    factory: FlowFactory | Callable[..., Any] | str | None = None
 
 
 class FlowEpochs(BaseModel):
@@ -60,8 +178,11 @@ class _TaskFields(BaseModel):
 
     model: str | FlowModel | None = None
     config: GenerateConfig | None = None
-    solver: Any = None
-    scorer: Any = None
+    # Solvers and scorers: inspect objects, registry names, or the Flow models (dicts in YAML
+    # become FlowSolver, or FlowAgent with ``type: agent``, and FlowScorer).
+    solver: FlowSolver | FlowAgent | str | list[Any] | Any = None
+    scorer: FlowScorer | str | list[Any] | Any = None
+    extra_args: FlowExtraArgs | None = None
     epochs: int | FlowEpochs | None = None
     model_roles: dict[str, str | FlowModel] | None = None
     message_limit: int | None = None
@@ -80,6 +201,26 @@ class _TaskFields(BaseModel):
     def _model_from_dict(cls, value: Any) -> Any:
         return FlowModel(**value) if isinstance(value, dict) else value
 
+    @field_validator("solver", mode="before")
+    @classmethod
+    def _solver_from_dict(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [_solver_entry(item) for item in value]
+        return _solver_entry(value)
+
+    @field_validator("scorer", mode="before")
+    @classmethod
+    def _scorer_from_dict(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [FlowScorer(**v) if isinstance(v, dict) else v for v in value]
+        return FlowScorer(**value) if isinstance(value, dict) else value
+
+
+def _solver_entry(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    return FlowAgent(**value) if value.get("type") == "agent" else FlowSolver(**value)
+
 
 class FlowTask(_TaskFields):
     """One task of a spec.
@@ -87,7 +228,8 @@ class FlowTask(_TaskFields):
     Attributes:
         name: A registry name, ``file.py`` or ``file.py@func`` (relative to the spec's folder).
             It also becomes the task's name, as in Flow 0.14.
-        factory: A ``@task`` function (or any callable returning a ``Task``), or a registry name.
+        factory: A ``@task`` function (or any callable returning a ``Task``), a registry name,
+            ``file.py@name``, or a ``FlowFactory`` (its args under ``args``).
         args: Keyword arguments for the task function.
         version: The task version.
         sample_id: Sample id(s) to run.
@@ -95,7 +237,7 @@ class FlowTask(_TaskFields):
     """
 
     name: str | None = None
-    factory: Callable[..., Any] | str | None = None
+    factory: FlowFactory | Callable[..., Any] | str | None = None
     args: dict[str, Any] | None = None
     version: int | str | None = None
     sample_id: str | int | list[str | int] | None = None
@@ -185,6 +327,11 @@ class FlowSpec(BaseModel):
         options: Eval-set options.
         defaults: Defaults for every task.
         store: Flow Store settings for ``flow run``.
+        execution_type: ``inproc`` (the default) resolves tasks in this Python; ``venv`` in a
+            temporary virtual environment holding ``dependencies`` (like ``--venv``).
+        python_version: The Python version of the ``venv`` environment (needs ``uv``).
+        dependencies: Packages the tasks need, installed into the ``venv`` environment.
+        env: Environment variables set while tasks are instantiated and checked.
 
     """
 
@@ -197,9 +344,18 @@ class FlowSpec(BaseModel):
     options: FlowOptions | None = None
     defaults: FlowDefaults | None = None
     store: FlowStoreConfig | None = None
-    # Set by the loader: the spec file's folder, and whether includes are already merged.
+    execution_type: Literal["inproc", "venv"] | None = None
+    python_version: str | None = None
+    dependencies: FlowDependencies | None = None
+    env: dict[str, str] | None = None
+    # Set by the loader: the spec file's folder, whether includes are already merged, and the
+    # files the spec was loaded from (``_flow.py`` farthest first, includes, the spec file).
     _base_dir: str | None = PrivateAttr(default=None)
     _expanded: bool = PrivateAttr(default=False)
+    _sources: list[str] = PrivateAttr(default_factory=list)
+    # For a spec loaded from a file: where from, and with which overrides (a ``SpecSource`` of
+    # ``inspect_flow._spec.venv``), so a venv check can load it again in its child process.
+    _source: Any = PrivateAttr(default=None)
 
     @field_validator("tasks", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent.parent / "data" / "check"  # tasks.py, spec.py, spec.yaml
 _BUILT: dict[str, Path] = {}
 
 

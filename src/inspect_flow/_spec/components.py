@@ -1,0 +1,186 @@
+"""Create the parts of a task a spec names: task functions, solvers, agents, scorers and models.
+
+Names are resolved the way ``inspect eval`` resolves them (registry names, ``file.py@name``), with
+relative files taken from the folder of the spec that declared them. ``FlowExtraArgs`` values go
+only to functions that declare a parameter of that name (or ``**kwargs``); explicit args win.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from inspect_ai.model import GenerateConfig
+
+from inspect_flow._errors import FlowUsageError
+from inspect_flow._spec import _inspect
+from inspect_flow._spec.models import FlowAgent, FlowFactory, FlowModel, FlowScorer, FlowSolver
+from inspect_flow._spec.overrides import merge
+
+if TYPE_CHECKING:
+    from inspect_ai.model import Model
+
+
+def accepted(function: Any, extra: dict[str, Any] | None, args: dict[str, Any]) -> dict[str, Any]:
+    """Return the extra arguments ``function`` accepts and ``args`` does not already set."""
+    if not extra or function is None:
+        return {}
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # builtins and some callables have no signature
+        return {}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        names = set(extra)
+    else:
+        names = {p.name for p in parameters} & set(extra)
+    return {k: v for k, v in extra.items() if k in names and k not in args}
+
+
+def create_named(
+    kind: str,
+    name: str,
+    args: dict[str, Any],
+    extra: dict[str, Any] | None,
+    create: Callable[[str, dict[str, Any]], Any],
+) -> Any:
+    """Create a registry object by name, offering it the extra arguments it accepts.
+
+    A ``file.py@name`` object is registered only once its file is loaded, so when the function
+    is not in the registry yet it is created once without extras (which loads the file) and again
+    only if it turns out to accept some.
+
+    Args:
+        kind: The registry type (``task``, ``solver``, ``agent``, ``scorer``).
+        name: A registry name or ``file.py@name`` (absolute file).
+        args: The explicit arguments.
+        extra: ``FlowExtraArgs`` values for this kind.
+        create: Creates the object from ``(name, args)``.
+
+    """
+    if not extra:
+        return create(name, args)
+    short = name.rpartition("@")[2] if "@" in name else name
+    function = _inspect.registered(kind, short)
+    if function is None:
+        created = create(name, args)
+        more = accepted(_inspect.registered(kind, short), extra, args)
+        return create(name, {**more, **args}) if more else created
+    return create(name, {**accepted(function, extra, args), **args})
+
+
+def absolute_ref(ref: str, directory: str) -> str:
+    """Make the file of a ``file.py`` / ``file.py@name`` reference absolute (names unchanged)."""
+    file, sep, name = ref.rpartition("@")
+    path = file if sep else ref
+    if not path.endswith((".py", ".ipynb")) or os.path.isabs(path):
+        return ref
+    absolute = os.path.normpath(os.path.join(directory, os.path.expanduser(path)))
+    return f"{absolute}@{name}" if sep else absolute
+
+
+def solver(value: Any, directory: str, extra: dict[str, Any] | None) -> Any:
+    """Create a task's solver: a name, a ``FlowSolver``/``FlowAgent``, a list, or an object."""
+    if isinstance(value, list):
+        return [solver(v, directory, extra) for v in value]
+    if isinstance(value, str):
+        value = FlowSolver(name=value)
+    if isinstance(value, (FlowSolver, FlowAgent)):
+        if not value.name:
+            raise FlowUsageError(f"A {type(value).__name__} needs a name")
+        kind = "agent" if isinstance(value, FlowAgent) else "solver"
+        name = absolute_ref(value.name, directory)
+        return create_named(kind, name, dict(value.args or {}), extra, _inspect.solver_named)
+    return value
+
+
+def scorer(value: Any, directory: str, extra: dict[str, Any] | None) -> Any:
+    """Create a task's scorer: a name, a ``FlowScorer``, a list, or a scorer object."""
+    if isinstance(value, list):
+        return [scorer(v, directory, extra) for v in value]
+    if isinstance(value, str):
+        value = FlowScorer(name=value)
+    if isinstance(value, FlowScorer):
+        if not value.name:
+            raise FlowUsageError("A FlowScorer needs a name")
+        name = absolute_ref(value.name, directory)
+        return create_named("scorer", name, dict(value.args or {}), extra, _inspect.scorer_named)
+    return value
+
+
+def model(value: str | FlowModel, config: GenerateConfig | None, directory: str) -> Model:
+    """Create a task's model; the effective generate config goes on the model as well.
+
+    ``inspect eval-set --temperature 0.5`` records the config both in the plan and as the
+    model's generate config, so a spec task matches such logs only if it does the same.
+
+    Args:
+        value: A model name or a ``FlowModel``.
+        config: The task's generate config (``FlowModel.config`` wins over it).
+        directory: The folder a ``file.py@name`` model factory is relative to.
+
+    """
+    from inspect_ai.model import Model, get_model
+
+    if isinstance(value, str):
+        return get_model(value, config=config or GenerateConfig())
+    effective = merge(config, value.config) if config and value.config else value.config or config
+    if value.factory is not None:
+        return _model_from_factory(value, effective or GenerateConfig(), directory)
+    if value.name is None:
+        raise FlowUsageError("A FlowModel needs a name or a factory")
+    created = get_model(
+        value.name,
+        role=value.role,
+        config=effective or GenerateConfig(),
+        base_url=value.base_url,
+        api_key=value.api_key,
+        **(value.model_args or {}),
+    )
+    assert isinstance(created, Model)
+    return created
+
+
+def _model_from_factory(value: FlowModel, config: GenerateConfig, directory: str) -> Model:
+    from inspect_ai.model import Model, get_model
+
+    factory = value.factory
+    own_args = dict(factory.args or {}) if isinstance(factory, FlowFactory) else {}
+    ref = factory.function if isinstance(factory, FlowFactory) else factory
+    function = ref if callable(ref) else resolve_callable(str(ref), directory)
+    offered = {"name": value.name, "config": config, "model_args": value.model_args or {}}
+    result = function(**{**accepted(function, offered, own_args), **own_args})
+    if isinstance(result, str):  # a factory may also just pick a model name
+        result = get_model(result, config=config, **(value.model_args or {}))
+    if not isinstance(result, Model):  # reported as "Could not create task ..." by the caller
+        raise TypeError(
+            f"The model factory {getattr(function, '__name__', ref)} returned "
+            f"{type(result).__name__}, not an inspect Model"
+        )
+    return result
+
+
+def resolve_callable(ref: str, directory: str) -> Callable[..., Any]:
+    """Return the function ``file.py@name`` (relative to ``directory``) or ``module.name``.
+
+    Raises:
+        FlowUsageError: The reference names no function.
+
+    """
+    file, sep, name = ref.rpartition("@")
+    try:
+        if sep and file.endswith(".py"):
+            from inspect_flow._discovery import load_python_file
+
+            module: Any = load_python_file(absolute_ref(file, directory))
+        else:
+            module_name, _, name = ref.rpartition(".")
+            module = importlib.import_module(module_name) if module_name else None
+        function = getattr(module, name, None)
+    except (ImportError, OSError) as exc:
+        raise FlowUsageError(f"Cannot load {ref}: {exc}") from exc
+    if not callable(function):
+        raise FlowUsageError(f"{ref} is not a function (use file.py@name or module.name)")
+    return function  # type: ignore[no-any-return]
