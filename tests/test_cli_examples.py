@@ -25,7 +25,8 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 @pytest.fixture
 def dev(work: Path) -> dict[str, Path]:
-    shutil.copy(EXAMPLES / "_flow.py", work / "_flow.py")
+    for name in ("_flow.py", "spec.py", "tasks.py"):
+        shutil.copy(EXAMPLES / name, work / name)
     shutil.copytree(EXAMPLES / "logs" / "dev", work / "dev")
     files = sorted((work / "dev").iterdir())
     assert len(files) == 3, "the example holds two addition logs (.eval, .json) and one greeting"
@@ -98,6 +99,18 @@ def test_the_example_workflow(work: Path, dev: dict[str, Path]) -> None:
     assert sorted(p.name for p in (work / "prod").iterdir()) == [dev["addition_eval"].name]
     again = flow_cli("step", "copy", "dev", "--dest", "prod", "--filter", "reviewed")
     assert (again.code, again.out_lines()) == (0, ["copy: 1 skipped"])
+
+    # Completeness of the spec's tasks: dev has both; prod has a reviewed addition log only.
+    full = flow_cli("check", "spec.py", "--log-dir", "dev", "--json")
+    assert full.code == 0, full
+    assert [t["complete"] for t in json.loads(full.stdout)["tasks"]] == [True, True]
+    prod = flow_cli("check", "spec.py", "--log-dir", "prod", "--filter", "reviewed", "--json")
+    assert prod.code == 3, prod
+    tasks = json.loads(prod.stdout)["tasks"]
+    assert [(t["name"], t["samples"], t["total_samples"], t["reason"]) for t in tasks] == [
+        ("addition", 2, 2, None),
+        ("greeting", 0, 2, "no log"),
+    ]
 
     # The audit step prints (stdout) and writes nothing.
     audit = flow_cli("step", "audit", "prod")
