@@ -92,7 +92,7 @@ def test_failed_action_plain_then_one_error_line(proj: Path) -> None:
     assert loading.err_lines() == [
         "Flow Spec: bad.py",
         "[..] load bad.py",
-        f"[FAIL] load {message}",
+        f"[ERROR] load {message}",
         f"✗ Error: {message}",
     ]
     assert loading.stdout == ""
@@ -100,7 +100,7 @@ def test_failed_action_plain_then_one_error_line(proj: Path) -> None:
     assert no_log_dir.code == 2, no_log_dir
     assert no_log_dir.err_lines()[-3:] == [
         "[..] instantiate",
-        "[FAIL] instantiate log_dir must be set before checking the flow spec",
+        "[ERROR] instantiate log_dir must be set before checking the flow spec",
         "✗ Error: log_dir must be set before checking the flow spec",
     ]
 

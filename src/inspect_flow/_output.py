@@ -155,7 +155,7 @@ def progress(description: str, total: int) -> Iterator[Callable[[], None]]:
 
 
 ActionState = Literal["pending", "running", "done", "failed"]
-_PLAIN_ICONS = {"running": "[..]", "done": "[OK]", "failed": "[FAIL]"}
+_PLAIN_ICONS = {"running": "[..]", "done": "[OK]", "failed": "[ERROR]"}
 _RICH_ICONS = {"pending": "[dim]·[/dim]", "done": "[green]✓[/green]", "failed": "[red]✗[/red]"}
 
 
@@ -189,7 +189,7 @@ class Actions:
     """A list of actions, each pending → running → done (✓) or failed (✗).
 
     Shown as a bordered panel on stderr (live on a terminal, printed once at the end otherwise),
-    as flat ``[..] key info`` / ``[OK] key info`` / ``[FAIL] key error`` lines under
+    as flat ``[..] key info`` / ``[OK] key info`` / ``[ERROR] key error`` lines under
     ``--display plain|log``, and not at all under ``--display none``. Built by ``actions``.
     """
 
