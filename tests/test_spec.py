@@ -161,3 +161,35 @@ def test_flow_config_prints_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[s
     )
     assert run(["config", str(spec_file), "-A", "novalue"]) == 2
     assert FlowModel(name="m") == FlowModel(name="m")
+
+
+def test_each_spec_imports_the_modules_beside_it(tmp_path: Path) -> None:
+    """Two specs in one process, each with its own ``tasks.py``: each gets its own."""
+    import sys
+
+    from inspect_flow._spec.instantiate import instantiate_tasks
+
+    for name, size in (("a", 1), ("b", 3)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "tasks.py").write_text(
+            "from inspect_ai import Task, task\n"
+            "from inspect_ai.dataset import Sample\n"
+            "@task\n"
+            "def sized():\n"
+            f"    return Task(dataset=[Sample(input='x', target='x')] * {size})\n"
+        )
+        (folder / "spec.py").write_text(
+            "from tasks import sized\n"
+            "from inspect_flow import FlowSpec, FlowTask\n"
+            "FlowSpec(log_dir='logs', tasks=[FlowTask(factory=sized)])\n"
+        )
+    try:
+        sizes = []
+        for name in ("a", "b", "a"):
+            spec = load_spec_file(str(tmp_path / name / "spec.py"))
+            [task] = instantiate_tasks(spec, str(tmp_path / name))
+            sizes.append(task.expected_samples)
+        assert sizes == [1, 3, 1]
+    finally:
+        sys.modules.pop("tasks", None)

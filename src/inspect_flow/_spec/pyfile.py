@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import sys
 import traceback
 import types
@@ -49,6 +50,7 @@ def evaluate_spec_file(path: str, args: dict[str, Any] | None = None) -> Any:
     # when the task is instantiated later.
     sys.modules["__flow__"] = module
     sys.path.insert(0, directory)
+    _forget_shadowed_siblings(directory)
     try:
         last = tree.body[-1] if tree.body else None
         if isinstance(last, ast.Expr):
@@ -67,6 +69,28 @@ def evaluate_spec_file(path: str, args: dict[str, Any] | None = None) -> Any:
     finally:
         if directory in sys.path:
             sys.path.remove(directory)
+
+
+def _forget_shadowed_siblings(directory: str) -> None:
+    """Drop imported modules that a module in the spec's own folder should shadow.
+
+    A spec's ``from tasks import addition`` must import the ``tasks.py`` beside it. If this
+    process already imported another ``tasks`` (an earlier spec from another folder, through the
+    API or a test run), Python would hand that one back from ``sys.modules``. Forgetting it makes
+    the import find the sibling; objects made from the old module keep working.
+    """
+    for name, module in list(sys.modules.items()):
+        if "." in name or name == "__flow__":
+            continue
+        file = getattr(module, "__file__", None)
+        if not file or os.path.dirname(os.path.abspath(file)) in (directory, ""):
+            continue
+        if os.path.dirname(os.path.dirname(os.path.abspath(file))) == directory:
+            continue  # a package inside the spec's folder
+        sibling = os.path.join(directory, name)
+        if os.path.isfile(sibling + ".py") or os.path.isfile(os.path.join(sibling, "__init__.py")):
+            for loaded in [n for n in sys.modules if n == name or n.startswith(name + ".")]:
+                del sys.modules[loaded]
 
 
 def flow_file_value(path: str) -> Any:
