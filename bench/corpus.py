@@ -8,7 +8,8 @@ Usage::
 A few template logs (one per task name ``bench0``, ``bench1``, ...) are produced with inspect_ai
 offline (``tests/helpers/logs.py``, shared with the test suite), then copied round-robin into
 OUT_DIR under distinct inspect-shaped names (``<timestamp>_<task>_<id>.<fmt>``) with distinct,
-increasing mtimes. ``--size large`` makes each log about 5 MiB; ``small`` logs are a few KB.
+increasing mtimes. ``--size large`` makes each log about 5 MiB, ``huge`` about 20 MiB; ``small``
+logs are a few KB.
 
 With ``--s3``, the files are also uploaded under that prefix to the S3 endpoint in
 ``AWS_ENDPOINT_URL`` (required, so a benchmark never talks to real AWS by accident); the bucket is
@@ -29,7 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from helpers import logs as logs_helper  # noqa: E402
 from helpers.logs import LogFactory  # noqa: E402
+
+HUGE_BYTES = 20 * 1024 * 1024
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -38,7 +42,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("out_dir", type=Path, help="directory to write the logs to")
     parser.add_argument("--n", type=int, default=100, help="number of logs (default 100)")
-    parser.add_argument("--size", choices=["small", "large"], default="small")
+    parser.add_argument("--size", choices=["small", "large", "huge"], default="small")
     parser.add_argument("--fmt", choices=["eval", "json"], default="eval")
     parser.add_argument("--s3", metavar="S3_URI", help="also upload to s3://bucket/prefix")
     parser.add_argument("--tasks", type=int, default=4, help="distinct task names (default 4)")
@@ -82,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         The exit status.
     """
     args = _parse(argv)
-    big = args.size == "large"
+    big = args.size != "small"
+    if args.size == "huge":  # the test factory's big logs, four times bigger
+        logs_helper.BIG_TARGET_BYTES = HUGE_BYTES
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="corpus-templates-") as tmp:
         factory = LogFactory(tmp)

@@ -321,25 +321,41 @@ def invalidate_s3fs() -> None:
     s3_filesystem().invalidate_cache()
 
 
+def request_kind(method: str, query: str, headers: dict[str, str]) -> str:
+    """A short name for an S3 request (multipart steps named apart: they are what item 19 is)."""
+    multipart = "uploadId=" in query
+    if method == "PUT" and "X-Amz-Copy-Source" in headers:
+        return "UploadPartCopy" if multipart else "PUT(copy)"
+    if method == "PUT" and multipart:
+        return "UploadPart"
+    if method == "POST" and "uploads" in query.split("&"):
+        return "CreateMultipartUpload"
+    if method == "POST" and multipart:
+        return "CompleteMultipartUpload"
+    if method == "DELETE" and multipart:
+        return "AbortMultipartUpload"
+    if method == "GET" and "list-type" in query:
+        return "LIST"
+    if method == "GET" and "Range" in headers:
+        return "GET(range)"
+    return method
+
+
 def summarize_requests(requests: list[list[Any]], n: int) -> dict[str, Any]:
     kinds: Counter[str] = Counter()
-    up = 0
-    for method, _bucket, _key, query, headers, _status in requests:
-        kind = method
-        if method == "PUT" and "X-Amz-Copy-Source" in headers:
-            kind = "PUT(copy)"
-        elif method == "GET" and "list-type" in query:
-            kind = "LIST"
-        elif method == "GET" and "Range" in headers:
-            kind = "GET(range)"
-        kinds[kind] += 1
+    up = down = 0
+    for method, _bucket, _key, query, headers, _status, *sent in requests:
+        kinds[request_kind(method, query, headers)] += 1
         if method in ("PUT", "POST"):
             up += int(headers.get("Content-Length", 0) or 0)
+        if method == "GET" and sent:  # HEAD's Content-Length is the object's, not bytes sent
+            down += int(sent[0] or 0)
     return {
         "total": len(requests),
         "per_log": round(len(requests) / n, 2),
         "by_kind": dict(sorted(kinds.items())),
         "bytes_uploaded": up,
+        "bytes_downloaded": down,
     }
 
 
@@ -748,18 +764,24 @@ class Bench:
         self.results.append(res)
 
     def s3_large_tag(self) -> None:
+        corpus = make_corpus(
+            self.corpus / f"large-eval-{self.cfg.n_large}", self.cfg.n_large, "large", tasks=2
+        )
+        self._s3_large("s3_large_tag", corpus, "large (~5 MiB)")
+
+    def s3_huge_tag(self) -> None:
+        n = self.cfg.n_s3_large
+        corpus = make_corpus(self.corpus / f"huge-eval-{n}", n, "huge", tasks=1)
+        self._s3_large("s3_huge_tag", corpus, "huge (~20 MiB)")
+
+    def _s3_large(self, name: str, corpus: Path, size: str) -> None:
+        """Tag large logs on S3: ours moves the tail only (DESIGN §3 item 19), boto3 all of it."""
         from inspect_flow.api import run_step, tag
 
         s3 = self.s3()
         n = self.cfg.n_s3_large
-        local = subset(
-            make_corpus(
-                self.corpus / f"large-eval-{self.cfg.n_large}", self.cfg.n_large, "large", tasks=2
-            ),
-            self.work / f"master-s3-large-{n}",
-            n,
-        )
-        prefix = "large/"
+        local = subset(corpus, self.work / f"master-{name}-{n}", n)
+        prefix = f"{name}/"
         uri = f"s3://{s3.bucket}/{prefix}"
         counts: dict[str, Any] = {}
 
@@ -771,7 +793,7 @@ class Bench:
                 lambda: run_step(tag, uri, add=[TAG]),
                 reset,
                 counted("ours"),
-                "GET + PUT of the whole object",
+                "tail GET; multipart: samples copied server-side, new header + directory uploaded",
             ),
             Variant(
                 "boto3",
@@ -780,10 +802,15 @@ class Bench:
                 counted("boto3"),
                 "sequential GET + PUT If-Match of the whole object",
             ),
+            Variant(
+                "boto3-8threads",
+                lambda: baseline.s3_tag(s3.client, s3.bucket, prefix, TAG, workers=8),
+                reset,
+                counted("boto3-8threads"),
+                "the same, 8 threads",
+            ),
         ]
-        res = measure(
-            "s3_large_tag", f"API tag, {n} large (~5 MiB) .eval on S3 (moto)", n, variants, 3
-        )
+        res = measure(name, f"API tag, {n} {size} .eval on S3 (moto)", n, variants, 3)
         res.extra["requests"] = counts
         res.extra["mean_log_bytes"] = dir_size(local) // n
         self.results.append(res)
@@ -1021,6 +1048,7 @@ WORKLOADS = [
     "s3_tag",
     "s3_copy",
     "s3_large_tag",
+    "s3_huge_tag",
     "cli_startup",
     "cli_tag",
     "check",
@@ -1113,9 +1141,13 @@ def markdown(results: list[Result], meta: dict[str, Any], command: str) -> str:
         if "requests" in res.extra:
             for label, c in res.extra["requests"].items():
                 kinds = ", ".join(f"{k} {v}" for k, v in c["by_kind"].items())
+                down, per = c.get("bytes_downloaded", 0), max(res.n, 1)
                 extras.append(
                     f"- {res.title}, **{label}**: {c['total']} requests = **{c['per_log']}/log** "
-                    f"({kinds}); {c['bytes_uploaded'] / 2**20:.1f} MiB uploaded"
+                    f"({kinds}); {c['bytes_uploaded'] / 2**20:.1f} MiB uploaded, "
+                    f"{down / 2**20:.1f} MiB downloaded = "
+                    f"**{c['bytes_uploaded'] / per / 1024:.0f} KiB up, "
+                    f"{down / per / 1024:.0f} KiB down per log**"
                 )
         if "mean_log_bytes" in res.extra:
             extras.append(

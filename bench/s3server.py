@@ -5,7 +5,8 @@ being timed. It prints one JSON line ``{"port": N}`` when it serves, then answer
 from stdin, one per line, each with one JSON line on stdout:
 
 * ``clear`` → ``{"ok": true}``: forget the recorded requests;
-* ``dump`` → ``{"requests": [[method, bucket, key, query, headers, status], ...]}``;
+* ``dump`` → ``{"requests": [[method, bucket, key, query, headers, status, response_bytes], ...]}``
+  (``response_bytes``: the response's Content-Length);
 * ``quit`` (or end of input) → stop.
 
 Usage: ``python bench/s3server.py [PORT]``.
@@ -36,7 +37,7 @@ def main() -> int:
             elif command == "dump":
                 reply = {
                     "requests": [
-                        [r.method, r.bucket, r.key, r.query, r.headers, r.status]
+                        [r.method, r.bucket, r.key, r.query, r.headers, r.status, r.response_bytes]
                         for r in server.requests
                     ]
                 }

@@ -4,6 +4,7 @@ never rewritten), pending edits first, and local/S3 in every direction."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -300,8 +301,7 @@ def test_failed_copy_batch_undoes_its_copies(
     monkeypatch: pytest.MonkeyPatch,
     make_logs: LogFactory,
 ) -> None:
-    import shutil
-
+    from inspect_flow._logs import localfiles
     from inspect_flow.api import CommitError
 
     sources = sorted(all_logs(src), key=lambda p: "file://" + str(p))
@@ -312,25 +312,112 @@ def test_failed_copy_batch_undoes_its_copies(
     existing.write_bytes(make_logs.template(fmt="eval", samples=2).read_bytes())
     os.utime(existing, ns=(1_000_000_000, 1_000_000_000))
     before = snapshot([existing])
-    real_copyfile = shutil.copyfile
+    real_copy = localfiles.clone_or_copy
     calls: list[str] = []
 
-    def failing_copyfile(source: Any, target: Any, **kwargs: Any) -> Any:
-        calls.append(os.fspath(source))
-        if len(calls) == 2:
+    def failing_copy(source: str, target: str) -> None:
+        calls.append(source)
+        if source == str(sources[1]):
             raise OSError(28, "No space left on device (injected)")
-        return real_copyfile(source, target, **kwargs)
+        real_copy(source, target)
 
-    monkeypatch.setattr(shutil, "copyfile", failing_copyfile)
+    monkeypatch.setattr(localfiles, "clone_or_copy", failing_copy)
     with pytest.raises(CommitError) as info:
         run_step(copy, [str(p) for p in sources], dest=str(dest), overwrite=True)
     monkeypatch.undo()
 
-    assert len(calls) == 2
+    assert str(sources[1]) in calls
     assert snapshot([existing]) == before  # the overwritten file is back
     assert os.listdir(dest) == [existing.name]  # the other copies and all temp files are gone
     statuses = sorted(e.status for e in info.value.report.logs)
     assert statuses == ["failed"] + ["not written"] * (len(sources) - 1)
+
+
+def test_copies_run_concurrently(
+    make_logs: LogFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from inspect_flow._logs import localfiles
+
+    sources = make_logs(tmp_path / "logs", n=4)
+    real_copy = localfiles.clone_or_copy
+    # Every copy waits here for a second one: a batch run one copy at a time breaks the barrier.
+    meeting = threading.Barrier(2, timeout=10)
+
+    def paired_copy(source: str, target: str) -> None:
+        meeting.wait()
+        real_copy(source, target)
+
+    monkeypatch.setattr(localfiles, "clone_or_copy", paired_copy)
+    report = run_step(copy, str(tmp_path / "logs"), dest=str(tmp_path / "dest"))
+
+    assert sorted(e.status for e in report.logs) == ["copied"] * 4
+    for path in sources:
+        assert (tmp_path / "dest" / path.name).read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize("error", [OSError(5, "I/O error (injected)"), KeyboardInterrupt()])
+def test_no_copy_starts_after_a_failure_or_an_interrupt(
+    make_logs: LogFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> None:
+    from inspect_flow._logs import copy as copy_module
+    from inspect_flow._logs import localfiles
+    from inspect_flow.api import CommitError
+
+    sources = make_logs(tmp_path / "logs", n=40)
+    dest = tmp_path / "dest"
+    real_copy = localfiles.clone_or_copy
+    calls: list[str] = []
+    lock = threading.Lock()
+
+    def first_fails(source: str, target: str) -> None:
+        with lock:
+            calls.append(source)
+            first = len(calls) == 1
+        if first:
+            raise error
+        real_copy(source, target)
+
+    monkeypatch.setattr(localfiles, "clone_or_copy", first_fails)
+    expected = CommitError if isinstance(error, Exception) else KeyboardInterrupt
+    with pytest.raises(expected) as info:
+        copy_module.copy_logs([(uri(p), uri(dest / p.name), None) for p in sources])
+
+    # only the copies already in flight when the first one failed ran (a few, bounded by the pool)
+    assert len(calls) < len(sources)
+    assert not [n for n in os.listdir(dest) if n.startswith(".")]  # no temp file left
+    if isinstance(info.value, CommitError):
+        assert os.listdir(dest) == []  # the copies made were undone
+        statuses = sorted(e.status for e in info.value.outcomes)
+        assert statuses == ["failed"] + ["not written"] * (len(sources) - 1)
+
+
+def test_a_log_copied_and_overwritten_in_one_batch_keeps_the_plan_order(
+    make_logs: LogFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inspect_flow._logs import copy as copy_module
+
+    (a,) = make_logs(tmp_path / "a", n=1, samples=2)
+    (b,) = make_logs(tmp_path / "b", n=1, samples=4)
+    c = tmp_path / "c" / b.name
+    widths: list[int] = []
+    real_pool = copy_module.ThreadPoolExecutor
+
+    class RecordingPool(real_pool):  # type: ignore[misc, valid-type]
+        def __init__(self, max_workers: int) -> None:
+            widths.append(max_workers)
+            super().__init__(max_workers=max_workers)
+
+    monkeypatch.setattr(copy_module, "ThreadPoolExecutor", RecordingPool)
+    # a -> b, then b (now a's bytes) -> c: run in plan order, c holds a's bytes
+    outcomes = copy_module.copy_logs(
+        [(uri(a), uri(b), None), (uri(b), uri(c), None)], overwrite=True
+    )
+
+    assert [o.status for o in outcomes] == ["copied", "copied"]
+    assert widths == [1]
+    assert c.read_bytes() == a.read_bytes() == b.read_bytes()
 
 
 @step
@@ -350,3 +437,4 @@ def test_copies_can_be_edited_by_a_later_step(src: dict[str, list[Path]], tmp_pa
         assert read_header(tmp_path / "dest" / path.name).tags == ["promoted"]
     statuses = {e.location: e.status for e in report.logs}
     assert statuses == {uri(tmp_path / "dest" / p.name): "written" for p in sources}
+

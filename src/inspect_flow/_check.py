@@ -202,7 +202,7 @@ def _match(
     excludes: Sequence[tuple[str, Any]],
 ) -> CheckResult:
     from inspect_flow._filters import passes_filters
-    from inspect_flow._spec.counting import valid_samples
+    from inspect_flow._spec.counting import valid_samples_all
 
     by_key: dict[tuple[str, str], list[SpecTask]] = {}
     for spec_task in spec_tasks:
@@ -210,6 +210,7 @@ def _match(
     candidates: dict[int, list[tuple[EvalLog, int]]] = {t.index: [] for t in spec_tasks}
     filtered: dict[int, list[str]] = {t.index: [] for t in spec_tasks}
     unrecognized: list[str] = []
+    counted: list[tuple[SpecTask, EvalLog]] = []
     for log in logs:
         identity = _log_identity(log)
         if identity is None:
@@ -221,8 +222,11 @@ def _match(
         elif not passes_filters(log, includes, excludes):
             filtered[owner.index].append(str(log.location))
         else:
-            samples = valid_samples(log, owner.epochs, owner.reducer)
-            candidates[owner.index].append((log, samples))
+            counted.append((owner, log))
+    # counted together: the reads beyond the header share one event loop
+    samples = valid_samples_all([(log, owner.epochs, owner.reducer) for owner, log in counted])
+    for (owner, log), count in zip(counted, samples, strict=True):
+        candidates[owner.index].append((log, count))
     tasks = [
         _check_task(t, candidates[t.index], filtered[t.index], len(unreadable)) for t in spec_tasks
     ]

@@ -60,6 +60,7 @@ class S3Request:
         query: Raw query string (e.g. ``list-type=2&prefix=logs%2F``).
         headers: The interesting request headers (see ``_RECORDED_HEADERS``), by canonical name.
         status: HTTP status of the response (0 if unknown).
+        response_bytes: The response's ``Content-Length`` (bytes sent back; 0 if none).
     """
 
     method: str
@@ -67,6 +68,7 @@ class S3Request:
     query: str
     headers: dict[str, str] = field(default_factory=dict)
     status: int = 0
+    response_bytes: int = 0
 
     @property
     def bucket(self) -> str:
@@ -180,9 +182,11 @@ class _RecordingApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         status: list[int] = []
+        sent: list[int] = []
 
         def recording_start_response(code: str, headers: Any, exc_info: Any = None) -> Any:
             status.append(int(code.split(" ", 1)[0]))
+            sent.extend(int(v) for k, v in headers if k.lower() == "content-length")
             return start_response(code, headers, exc_info)
 
         result = self.app(environ, recording_start_response)
@@ -202,6 +206,7 @@ class _RecordingApp:
                 query=str(environ.get("QUERY_STRING", "")),
                 headers=headers,
                 status=status[0] if status else 0,
+                response_bytes=sent[0] if sent else 0,
             )
         )
         return result

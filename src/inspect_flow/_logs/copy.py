@@ -6,24 +6,34 @@
   later run would skip as "already exists".
 * Without ``overwrite`` an existing destination is skipped and not touched (local: ``os.link``
   refuses to replace, so a file created concurrently is not clobbered; S3: ``If-None-Match: *``).
-* S3 → S3 copies are server-side. A batch is all-or-nothing: if one copy fails, the copies already
-  made by the batch are removed and overwritten files are restored.
+* S3 → S3 copies are server-side. A batch is all-or-nothing: if one copy fails, no new copy starts,
+  and the copies already made by the batch are removed and overwritten files are restored.
+* Copies run several at a time (bounded), each on its own temp file; a batch in which a log is both
+  a source and a destination keeps the plan's order (one at a time).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import threading
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 from inspect_flow._errors import CommitError, FlowUsageError, WriteConflictError, one_line
-from inspect_flow._logs import paths, s3
+from inspect_flow._logs import localfiles, paths, s3
 from inspect_flow._logs.state import Token, local_token
 
 CopyStatus = Literal["copied", "skipped", "failed", "not written"]
+# Copies in flight at once. Local: a copy is mostly waiting on the kernel (sendfile, and fsync,
+# which the filesystem journal commits together for concurrent callers) with the GIL released.
+# Measured (2 cores, ext4, 1000 small logs, three interleaved runs): 4 threads took 0.73-0.97 of
+# the sequential time, 8 threads 0.64-0.84, 16 no better. S3: each copy waits on the s3fs event
+# loop, whose connection pool holds 10 connections (as in s3.S3_CONCURRENCY).
+LOCAL_COPY_CONCURRENCY = 8
+S3_COPY_CONCURRENCY = s3.S3_CONCURRENCY
 
 
 @dataclass
@@ -37,7 +47,7 @@ class CopyOutcome:
     token: Token | None = None  # the copy's version token (local stat or S3 ETag), when copied
 
 
-@dataclass
+@dataclass(eq=False)  # identity: copies are dict keys and set members
 class _Copy:
     source: str
     dest: str
@@ -82,7 +92,7 @@ def exists(location: str) -> bool:
 def copy_logs(
     pairs: Sequence[tuple[str, str, str | None]], overwrite: bool = False
 ) -> list[CopyOutcome]:
-    """Copy logs all-or-nothing.
+    """Copy logs all-or-nothing, several at a time (bounded).
 
     Args:
         pairs: (source, destination, source ETag or None) locations.
@@ -93,35 +103,64 @@ def copy_logs(
     """
     check_plan([(s, d) for s, d, _ in pairs])
     copies = [_Copy(s, d, e) for s, d, e in pairs]
-    done: list[_Copy] = []
     try:
-        for item in copies:
-            try:
-                _copy_one(item, overwrite)
-            except Exception as exc:
-                item.status, item.detail = "failed", one_line(exc)
-                stuck = [other for other in reversed(done) if not _undo(other)]
-                outcomes = [
-                    CopyOutcome(
-                        c.source,
-                        c.dest,
-                        "failed" if c is item or c in stuck else "not written",
-                        c.detail,
-                    )
-                    for c in copies
-                ]
-                left = f" ({len(stuck)} copies could not be undone)" if stuck else ""
-                raise CommitError(
-                    f"Copy failed, nothing copied{left}: {paths.display_path(item.dest)}: "
-                    f"{item.detail}",
-                    outcomes,
-                ) from exc
-            if item.status == "copied":
-                done.append(item)
+        failures = _copy_all(copies, overwrite)
+        if failures:
+            done = [c for c in copies if c.status == "copied"]
+            stuck = [other for other in reversed(done) if not _undo(other)]
+            outcomes = [
+                CopyOutcome(
+                    c.source,
+                    c.dest,
+                    "failed" if c in failures or c in stuck else "not written",
+                    c.detail,
+                )
+                for c in copies
+            ]
+            item, exc = next(iter(failures.items()))
+            left = f" ({len(stuck)} copies could not be undone)" if stuck else ""
+            raise CommitError(
+                f"Copy failed, nothing copied{left}: {paths.display_path(item.dest)}: "
+                f"{item.detail}",
+                outcomes,
+            ) from exc
     finally:
         for item in copies:
             _discard(item)
     return [CopyOutcome(c.source, c.dest, c.status, c.detail, c.token) for c in copies]
+
+
+def _copy_all(copies: list[_Copy], overwrite: bool) -> dict[_Copy, BaseException]:
+    """Run the copies in a bounded thread pool; after the first failure start no new copy.
+
+    Returns:
+        The failed copies (in plan order) and their errors; each has status ``failed``.
+    """
+    failures: dict[_Copy, BaseException] = {}
+    stop = threading.Event()
+
+    def run(item: _Copy) -> None:
+        if stop.is_set():
+            return  # the batch failed: stays "not written"
+        try:
+            _copy_one(item, overwrite)
+        except Exception as exc:
+            item.status, item.detail = "failed", one_line(exc)
+            failures[item] = exc
+            stop.set()
+
+    sources = {c.source for c in copies}
+    if len(copies) < 2 or any(c.dest in sources for c in copies):
+        # A log that is both copied and overwritten in one batch: the order decides what its
+        # copy holds, so keep the plan's order.
+        workers = 1
+    else:
+        remote = any(not paths.is_local(c.dest) for c in copies)
+        workers = min(S3_COPY_CONCURRENCY if remote else LOCAL_COPY_CONCURRENCY, len(copies))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # On Ctrl+C (or any BaseException from a copy) map's iterator cancels the queued copies.
+        list(pool.map(run, copies))
+    return {c: failures[c] for c in copies if c in failures}
 
 
 def _copy_one(item: _Copy, overwrite: bool) -> None:
@@ -146,7 +185,7 @@ def _copy_to_local(item: _Copy, overwrite: bool) -> None:
     if paths.is_local(item.source):
         source = paths.local_path(item.source)
         before = local_token(source)
-        shutil.copyfile(source, item.temp)
+        localfiles.clone_or_copy(source, item.temp)  # O(1) on reflink filesystems
         if local_token(source) != before:
             raise WriteConflictError(f"Log changed while it was copied: {item.source}")
     else:

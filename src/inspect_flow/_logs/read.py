@@ -4,7 +4,10 @@ Local logs are read on one event loop from open file objects: inspect_ai's path-
 an async filesystem per call, which costs ~10x the parse itself for small logs. S3 logs are read on
 the shared s3fs loop: one ranged GET of the object's last MiB, which for the usual small log
 is the whole object — its bytes are kept on local disk (not in memory) so a following header write
-needs no second download. Larger S3 logs fall back to inspect_ai's ranged header reader.
+needs no second download. For a larger ``.eval`` log those bytes hold its central directory and
+(inspect_ai writes it last) ``header.json``: inspect_ai reads the header from a sparse mirror of
+them (``ziptail``), and a member outside them is fetched with one more ranged GET conditional on
+the ETag. Larger ``.json`` logs are read by inspect_ai's streaming reader.
 """
 
 from __future__ import annotations
@@ -22,14 +25,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from inspect_flow import _output
-from inspect_flow._errors import one_line
-from inspect_flow._logs import paths, s3
+from inspect_flow._errors import WriteConflictError, one_line
+from inspect_flow._logs import paths, s3, s3edit, ziptail
 from inspect_flow._logs.state import Token, local_token, remember, scope_open
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
 
-WHOLE_OBJECT_BYTES = 1 << 20
+WHOLE_OBJECT_BYTES = ziptail.TAIL_BYTES
 
 
 @dataclass
@@ -143,6 +146,14 @@ async def _read_s3_no_cache(location: str) -> tuple[EvalLog, Token]:
 
 
 async def _read_s3(location: str, keep_body: bool = True) -> tuple[EvalLog, Token]:
+    try:
+        return await _read_s3_once(location, keep_body)
+    except WriteConflictError:
+        # replaced between the tail GET and a conditional member GET: read the new version
+        return await _read_s3_once(location, keep_body)
+
+
+async def _read_s3_once(location: str, keep_body: bool) -> tuple[EvalLog, Token]:
     from inspect_ai.log import read_eval_log_async
 
     fmt: Literal["eval", "json"] = "json" if location.endswith(".json") else "eval"
@@ -153,6 +164,17 @@ async def _read_s3(location: str, keep_body: bool = True) -> tuple[EvalLog, Toke
         log = await read_eval_log_async(io.BytesIO(body), header_only=True, format=fmt)
         if keep_body:
             _BODIES.put(location, etag, body)
+    elif fmt == "eval":
+        sparse = ziptail.Sparse(total)
+        sparse.add(total - len(body), body)
+        try:
+            log, end = await ziptail.read_header(location, etag, sparse)
+        except ziptail.TooManyRangesError:  # members scattered far from the end: read them all
+            log = await read_eval_log_async(location, header_only=True)
+            etag = log.etag or etag
+        else:
+            if keep_body:  # where the unchanged part ends, for a multipart header write
+                s3edit.remember_end(location, etag, end)
     else:
         log = await read_eval_log_async(location, header_only=True)
         etag = log.etag or etag
@@ -227,5 +249,6 @@ def cached_body(location: str, etag: str) -> bytes | None:
 
 
 def drop_cached_bodies() -> None:
-    """Forget the S3 bodies kept by header reads (called when a step run ends)."""
+    """Forget the S3 bodies and zip ends kept by header reads (called when a step run ends)."""
     _BODIES.clear()
+    s3edit.forget_ends()

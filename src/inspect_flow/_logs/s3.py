@@ -67,7 +67,7 @@ def _code(exc: BaseException) -> str:
     return ""
 
 
-def _translate(exc: BaseException, location: str) -> BaseException:
+def translate(exc: BaseException, location: str) -> BaseException:
     """Map botocore/s3fs errors to ours (conflicts and vanished objects are not plain I/O)."""
     code = _code(exc)
     if code in ("PreconditionFailed", "412"):
@@ -96,7 +96,7 @@ async def get_object(
         response = await fs._call_s3("get_object", **kwargs)
         body = await response["Body"].read()
     except Exception as exc:
-        raise _translate(exc, location) from exc
+        raise translate(exc, location) from exc
     total = len(body)
     content_range = response.get("ContentRange")
     if content_range and "/" in content_range:
@@ -125,7 +125,7 @@ async def put_object(
     try:
         response = await fs._call_s3("put_object", **kwargs)
     except Exception as exc:
-        raise _translate(exc, location) from exc
+        raise translate(exc, location) from exc
     return str(response["ETag"]).strip('"')
 
 
@@ -136,7 +136,7 @@ async def head_etag(location: str) -> str | None:
     try:
         response = await fs._call_s3("head_object", Bucket=bucket, Key=key)
     except Exception as exc:
-        translated = _translate(exc, location)
+        translated = translate(exc, location)
         if isinstance(translated, LogVanishedError) or _code(exc) in ("403",):
             return None
         raise translated from exc
@@ -158,7 +158,7 @@ async def copy_object(source: str, dest: str, source_etag: str | None = None) ->
     try:
         response = await fs._call_s3("copy_object", **kwargs)
     except Exception as exc:
-        raise _translate(exc, source) from exc
+        raise translate(exc, source) from exc
     return str(response["CopyObjectResult"]["ETag"]).strip('"')
 
 

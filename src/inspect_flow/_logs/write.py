@@ -4,11 +4,13 @@ A batch of dirty logs is written in two phases (DESIGN §3 items 1–4):
 
 1. **Stage** every log: build its complete new file next to it (local: a hidden temp file in the
    same directory, made by copying the log and writing the new header into the copy with inspect_ai;
-   S3: the new object bytes on local disk). Staging checks that each log is still the version we
-   read.
+   S3: the new object bytes on local disk, or for a large ``.eval`` object a multipart upload that
+   copies its unchanged part server-side, see ``s3edit``). Staging checks that each log is still
+   the version we read.
 2. **Commit** only if every log staged: local logs are swapped in with ``os.replace`` (atomic: a
-   reader or a crash sees the whole old file or the whole new one), S3 objects are PUT with
-   ``If-Match``. If a commit fails part-way, the logs already committed are put back.
+   reader or a crash sees the whole old file or the whole new one), S3 objects are PUT (or their
+   upload completed) with ``If-Match``. If a commit fails part-way, the logs already committed are
+   put back.
 
 Logs whose header did not change since it was read are not touched at all.
 """
@@ -27,8 +29,9 @@ from typing import TYPE_CHECKING, Literal
 
 from inspect_flow import _output
 from inspect_flow._errors import CommitError, LogVanishedError, WriteConflictError, one_line
-from inspect_flow._logs import paths, s3
+from inspect_flow._logs import headers, localfiles, paths, s3, s3edit
 from inspect_flow._logs.read import cached_body
+from inspect_flow._logs.s3edit import TailEdit
 from inspect_flow._logs.state import Token, fingerprint, local_token, remember, state_of
 
 if TYPE_CHECKING:
@@ -64,6 +67,7 @@ class _Staged:
     new_token: Token | None = None
     committed: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    tail_edit: TailEdit | None = None  # s3: a large object's edit, staged as a multipart upload
 
 
 def needs_write(log: EvalLog) -> bool:
@@ -166,8 +170,14 @@ def _temp_name(path: str, kind: str) -> str:
 
 
 def _write_header_into(log: EvalLog, file_path: str, fmt: str) -> None:
+    """Write ``log``'s header into the staged private file ``file_path`` and fsync it."""
     from inspect_ai.log import write_eval_log
 
+    # Ours first (same bytes as inspect_ai, without its per-call event loop, 12-thread zstd
+    # compressor or .json sample re-validation); inspect_ai's only if its serialiser moved.
+    replace = headers.replace_json_header if fmt == "json" else headers.replace_eval_header
+    if replace(file_path, log):
+        return
     write_eval_log(log, file_path, format=fmt, header_only=True)  # type: ignore[arg-type]
     fd = os.open(file_path, os.O_RDONLY)
     try:
@@ -190,23 +200,50 @@ def _stage_local(item: _Staged) -> None:
         raise WriteConflictError(f"Log changed since it was read: {paths.display_path(path)}")
     item.expected = before
     item.temp = _temp_name(path, "flowtmp")
-    shutil.copyfile(path, item.temp)
+    if _fmt(path) == "json" and _stage_json(item, path, before):
+        return
+    localfiles.clone_or_copy(path, item.temp)  # O(1) on reflink filesystems
     shutil.copymode(path, item.temp)
+    _check_unchanged(path, before)
+    _write_header_into(item.log, item.temp, _fmt(path))
+
+
+def _stage_json(item: _Staged, path: str, before: Token) -> bool:
+    """Write the new ``.json`` log straight into the temp file (no pre-copy, one fsync).
+
+    Returns:
+        False when inspect_ai's serialiser is unavailable (nothing written).
+    """
+    with open(path, "rb") as f:
+        original = f.read()
+    _check_unchanged(path, before)  # what we read is the version the step saw
+    document = headers.json_with_new_header(original, item.log)
+    if document is None:
+        return False
+    localfiles.write_new_file(item.temp, document, mode_from=path)
+    return True
+
+
+def _check_unchanged(path: str, before: Token) -> None:
     if local_token(path) != before:
         raise WriteConflictError(f"Log changed while it was staged: {paths.display_path(path)}")
-    _write_header_into(item.log, item.temp, _fmt(path))
 
 
 async def _stage_s3(item: _Staged) -> None:
     location = item.log.location
     expected = item.expected if isinstance(item.expected, str) else None
     body = cached_body(location, expected) if expected else None
+    scratch = tempfile.mkdtemp(prefix="inspect-flow-stage-")
+    item.extra["scratch"] = scratch
+    if body is None and expected and _fmt(location) == "eval":
+        # a large object: keep its samples on the server when it is large enough (s3edit)
+        item.tail_edit, body = await s3edit.stage(item.log, expected, scratch, _write_header_into)
+        if item.tail_edit is not None:
+            return
     if body is None:
         body, etag, _ = await s3.get_object(location, if_match=expected)
         expected = etag
     item.expected = expected
-    scratch = tempfile.mkdtemp(prefix="inspect-flow-stage-")
-    item.extra["scratch"] = scratch
     item.backup = os.path.join(scratch, "old")
     with open(item.backup, "wb") as f:
         f.write(body)
@@ -259,6 +296,10 @@ def _commit_local(item: _Staged) -> None:
 
 
 async def _commit_s3(item: _Staged) -> None:
+    if item.tail_edit is not None:
+        item.new_token = await s3edit.commit(item.tail_edit)
+        item.committed = True
+        return
     with open(item.temp, "rb") as f:
         body = f.read()
     expected = item.expected if isinstance(item.expected, str) else None
@@ -278,16 +319,27 @@ def _rollback(committed: list[_Staged]) -> dict[str, BaseException]:
                 os.replace(item.backup, paths.local_path(item.log.location))
                 item.backup = ""
             else:
-                with open(item.backup, "rb") as f:
-                    old = f.read()
-                token = item.new_token if isinstance(item.new_token, str) else None
-                s3.run(s3.put_object(item.log.location, old, if_match=token))
+                _rollback_s3(item)
             item.committed = False
         except Exception as exc:
             stuck[item.log.location] = CommitError(
                 f"Written, and could not be put back after the batch failed: {one_line(exc)}"
             )
     return stuck
+
+
+def _rollback_s3(item: _Staged) -> None:
+    token = item.new_token if isinstance(item.new_token, str) else None
+    if item.tail_edit is not None and token is not None:
+        restored = s3.run(s3edit.restore(item.tail_edit, token))  # the old tail, samples kept
+    else:
+        with open(item.backup, "rb") as f:
+            old = f.read()
+        restored = s3.run(s3.put_object(item.log.location, old, if_match=token))
+    # The old bytes are back under a new ETag: what we read is current again.
+    state = state_of(item.log.location)
+    if state is not None:
+        state.token = restored
 
 
 def _sync_dirs(staged: list[_Staged]) -> None:
@@ -310,6 +362,8 @@ def _sync_dirs(staged: list[_Staged]) -> None:
 
 
 def _cleanup(item: _Staged) -> None:
+    if item.tail_edit is not None:
+        s3.run(s3edit.discard(item.tail_edit))  # aborts an upload that was never completed
     scratch = item.extra.get("scratch")
     if scratch:
         shutil.rmtree(scratch, ignore_errors=True)

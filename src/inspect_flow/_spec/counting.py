@@ -15,10 +15,11 @@ The reads beyond the header go through the storage seam (``inspect_flow._logs.sa
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from inspect_flow._errors import one_line
-from inspect_flow._logs.samples import count_completed_summaries, count_valid_samples
+from inspect_flow._logs.samples import CountKind, count_samples
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -35,24 +36,44 @@ def valid_samples(log: EvalLog, epochs: int, reducer: list[str] | None) -> int:
         reducer: The reducer(s) the task names, or None when it names none.
 
     """
-    samples = _raw_count(log)
-    config = log.eval.config
-    if reducer is not None and list(reducer) != list(config.epochs_reducer or ["mean"]):
-        return 0
-    log_epochs = config.epochs or 1
-    if log_epochs > epochs:
-        samples = int(samples * epochs / log_epochs)
-    return samples
+    return valid_samples_all([(log, epochs, reducer)])[0]
 
 
-def _raw_count(log: EvalLog) -> int:
-    location = str(log.location)
-    try:
-        if log.results is not None and not log.invalidated:
-            return log.results.completed_samples
-        if log.invalidated:
-            return count_valid_samples(location)
-        return count_completed_summaries(location)
-    except Exception as exc:
-        logger.warning("Could not count the samples of %s: %s", location, one_line(exc))
+def valid_samples_all(items: Sequence[tuple[EvalLog, int, list[str] | None]]) -> list[int]:
+    """:func:`valid_samples` for many (log, epochs, reducer) at once, in order.
+
+    The reads beyond the header (error, started and invalidated logs) run together on one event
+    loop instead of one loop per log.
+    """
+    reads = {i: kind for i, (log, _, _) in enumerate(items) if (kind := _read_needed(log))}
+    counts = count_samples([(str(items[i][0].location), kind) for i, kind in reads.items()])
+    counted = dict(zip(reads, counts, strict=True))
+    results = []
+    for i, (log, epochs, reducer) in enumerate(items):
+        samples = _raw_count(log, counted.get(i))
+        config = log.eval.config
+        if reducer is not None and list(reducer) != list(config.epochs_reducer or ["mean"]):
+            samples = 0
+        else:
+            log_epochs = config.epochs or 1
+            if log_epochs > epochs:
+                samples = int(samples * epochs / log_epochs)
+        results.append(samples)
+    return results
+
+
+def _read_needed(log: EvalLog) -> CountKind | None:
+    """Return what must be read to count ``log``'s samples (None: its header says)."""
+    if log.results is not None and not log.invalidated:
+        return None
+    return "valid" if log.invalidated else "completed"
+
+
+def _raw_count(log: EvalLog, counted: int | Exception | None) -> int:
+    if counted is None:
+        assert log.results is not None
+        return log.results.completed_samples
+    if isinstance(counted, Exception):
+        logger.warning("Could not count the samples of %s: %s", log.location, one_line(counted))
         return 0
+    return counted

@@ -1,0 +1,150 @@
+"""Replace the end of an S3 object without moving the rest of it (multipart upload with copy).
+
+The new object is assembled by a multipart upload: ``UploadPartCopy`` parts copy the unchanged
+prefix server-side from the current object (``x-amz-copy-source-if-match``: only from the version
+we read), one ``UploadPart`` carries the new tail. Nothing is visible until
+``CompleteMultipartUpload``, which is sent with ``If-Match`` so that S3 replaces only the version we
+read. Before completing, a ``HEAD`` with ``If-Match`` checks the same thing once more: a store that
+ignores the conditions above (moto ignores both) still reports a change made before that check.
+Every failure before completion aborts the upload, so the object is never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from inspect_flow import _output
+from inspect_flow._errors import one_line
+from inspect_flow._logs import s3
+from inspect_flow._logs.fs import s3_filesystem
+
+# S3 limits: every part but the last is at least 5 MiB; a copied part is at most 5 GiB.
+MIN_PART_BYTES = 5 * 1024 * 1024
+MAX_COPY_PART_BYTES = 5 * 1024 * 1024 * 1024
+
+
+@dataclass
+class Upload:
+    """A multipart upload that is staged but not completed.
+
+    Attributes:
+        location: The ``s3://`` URI the upload replaces when completed.
+        upload_id: S3's id of the upload.
+        parts: ``PartNumber``/``ETag`` of each part, in order.
+    """
+
+    location: str
+    upload_id: str
+    parts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def copy_ranges(keep: int) -> list[range]:
+    """Split ``keep`` leading bytes into as few copy parts as S3 allows, of near-equal size."""
+    count = -(-keep // MAX_COPY_PART_BYTES)
+    size = -(-keep // count)
+    return [range(start, min(start + size, keep)) for start in range(0, keep, size)]
+
+
+async def _call(operation: str, location: str, **kwargs: Any) -> Any:
+    bucket, key = s3.split(location)
+    try:
+        return await s3_filesystem()._call_s3(operation, Bucket=bucket, Key=key, **kwargs)
+    except Exception as exc:
+        raise s3.translate(exc, location) from exc
+
+
+async def stage(location: str, keep: int, tail: bytes, if_match: str) -> Upload:
+    """Stage the object made of the first ``keep`` bytes of ``location`` followed by ``tail``.
+
+    Args:
+        location: ``s3://`` URI of the object (also the copy source).
+        keep: Leading bytes copied server-side; at least :data:`MIN_PART_BYTES`.
+        tail: The bytes that follow them.
+        if_match: The ETag the copied bytes must come from.
+
+    Returns:
+        The staged upload, to :func:`complete` or :func:`abort`.
+
+    Raises:
+        WriteConflictError: The object is no longer at version ``if_match`` (on stores that check
+            copy conditions).
+    """
+    if keep < MIN_PART_BYTES:
+        raise ValueError(f"a copied part must be at least {MIN_PART_BYTES} bytes, not {keep}")
+    response = await _call("create_multipart_upload", location)
+    upload = Upload(location, str(response["UploadId"]))
+    bucket, key = s3.split(location)
+    ranges = copy_ranges(keep)
+
+    async def copy_part(number: int, part: range) -> str:
+        copied = await _call(
+            "upload_part_copy",
+            location,
+            UploadId=upload.upload_id,
+            PartNumber=number,
+            CopySource={"Bucket": bucket, "Key": key},
+            CopySourceRange=f"bytes={part.start}-{part.stop - 1}",
+            CopySourceIfMatch=f'"{if_match}"',
+        )
+        return str(copied["CopyPartResult"]["ETag"])
+
+    async def send_tail(number: int) -> str:
+        sent = await _call(
+            "upload_part", location, UploadId=upload.upload_id, PartNumber=number, Body=tail
+        )
+        return str(sent["ETag"])
+
+    # The parts are independent: one round trip for all of them, not one each.
+    jobs = [copy_part(n, part) for n, part in enumerate(ranges, start=1)]
+    try:
+        outcomes = await asyncio.gather(*jobs, send_tail(len(ranges) + 1), return_exceptions=True)
+    except BaseException:  # cancelled (Ctrl+C): the object is untouched; drop the parts
+        await abort(upload)
+        raise
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    if failed:  # every part request has ended: nothing can land after the abort
+        await abort(upload)
+        raise failed[0]
+    upload.parts = [{"PartNumber": n, "ETag": e} for n, e in enumerate(outcomes, start=1)]
+    return upload
+
+
+async def complete(upload: Upload, if_match: str) -> str:
+    """Make the staged object visible if the object is still at version ``if_match``.
+
+    The upload is aborted when this fails, so the object is left as it was.
+
+    Returns:
+        The new object's ETag (without quotes).
+
+    Raises:
+        WriteConflictError: The object changed since version ``if_match``.
+        LogVanishedError: The object no longer exists.
+    """
+    try:
+        await _call("head_object", upload.location, IfMatch=f'"{if_match}"')
+        response = await _call(
+            "complete_multipart_upload",
+            upload.location,
+            UploadId=upload.upload_id,
+            MultipartUpload={"Parts": upload.parts},
+            IfMatch=f'"{if_match}"',
+        )
+    except BaseException:
+        await abort(upload)
+        raise
+    return str(response["ETag"]).strip('"')
+
+
+async def abort(upload: Upload) -> None:
+    """Abort a staged upload (its parts are dropped; the object is untouched); never raises."""
+    try:
+        await _call("abort_multipart_upload", upload.location, UploadId=upload.upload_id)
+    except Exception as exc:
+        # The object does not depend on it; only its parts' storage is at stake.
+        _output.warn(
+            f"Could not abort multipart upload {upload.upload_id} of {upload.location} "
+            f"({one_line(exc)}); a bucket lifecycle rule for incomplete uploads removes it"
+        )
