@@ -334,6 +334,8 @@ def request_kind(method: str, query: str, headers: dict[str, str]) -> str:
         return "CompleteMultipartUpload"
     if method == "DELETE" and multipart:
         return "AbortMultipartUpload"
+    if method == "GET" and "uploads" in query.split("&"):
+        return "ListMultipartUploads"  # bucket-level: the leftover-upload check before an edit
     if method == "GET" and "list-type" in query:
         return "LIST"
     if method == "GET" and "Range" in headers:

@@ -11,7 +11,10 @@ killed with SIGKILL at increasing points of the run, each found by polling for a
 
 After each kill, every log is read in full with inspect_ai (samples intact) and its tags are either
 exactly the old ones or the old ones plus the new tag; hidden temp files left behind are never
-listed as logs. A final unkilled run writes everything and leaves no temp files.
+listed as logs. A final unkilled run writes everything and leaves no hidden file: it removes the
+killed runs' leftovers too. A run killed while staging into a directory that also holds a live
+process's temp file and other people's hidden files: the next ``flow step tag`` there removes only
+the dead run's files.
 """
 
 from __future__ import annotations
@@ -24,14 +27,23 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.cli import flow_cli, leftovers_removed_line
 from helpers.logs import LogFactory, read_header, read_log
 
+from inspect_flow._logs import leftovers
 from inspect_flow._logs.listing import expand_paths
 
 CHILD = r"""
 import os, sys, time
-marker, kill_after = sys.argv[3], int(sys.argv[4])
-if kill_after > 0:
+marker, kill_after, hang_in = sys.argv[3], int(sys.argv[4]), sys.argv[5]
+
+
+def hang():
+    open(marker, "w").close()
+    time.sleep(600)  # wait for the SIGKILL
+
+
+if hang_in == "commit" and kill_after > 0:
     real_replace = os.replace
     swapped = [0]
 
@@ -40,10 +52,19 @@ if kill_after > 0:
         if not os.path.basename(os.fspath(dst)).startswith("."):  # a log swapped in
             swapped[0] += 1
             if swapped[0] == kill_after:
-                open(marker, "w").close()
-                time.sleep(600)  # wait for the SIGKILL
+                hang()
 
     os.replace = replace
+if hang_in == "stage":
+    from inspect_flow._logs import localfiles
+
+    real_copy = localfiles.clone_or_copy
+
+    def clone_or_copy(source, dest):
+        real_copy(source, dest)  # the temp file holds the old log; its header is not written yet
+        hang()
+
+    localfiles.clone_or_copy = clone_or_copy
 from inspect_flow.api import init, run_step, tag
 init(display="none", dotenv_base_dir=None)
 report = run_step(tag, sys.argv[1], add=[sys.argv[2]], author="crash-test")
@@ -71,9 +92,12 @@ def _hidden(root: Path) -> list[Path]:
     return [p for p in root.rglob(".*") if p.is_file()]
 
 
-def _start(root: Path, tag: str, marker: Path, kill_after: int = 0) -> subprocess.Popen[str]:
+def _start(
+    root: Path, tag: str, marker: Path, kill_after: int = 0, hang_in: str = "commit"
+) -> subprocess.Popen[str]:
+    """Run the child; with ``hang_in="stage"`` it waits to be killed after its first log copy."""
     return subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(root), tag, str(marker), str(kill_after)],
+        [sys.executable, "-c", CHILD, str(root), tag, str(marker), str(kill_after), hang_in],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -159,15 +183,15 @@ def test_sigkill_during_batch_write_leaves_every_log_readable(corpus: Path) -> N
 
     assert _hidden(root), "killed runs leave hidden temp/backup files (never listed as logs)"
 
-    # 4. an unkilled run finishes: every log new, its own temp files gone
-    leftovers = set(_hidden(root))
+    # 4. an unkilled run finishes: every log new, and no hidden file left, neither its own nor
+    # those of the killed runs (their processes are gone: each directory it wrote in is swept)
     before = tags_now()
     proc = _start(root, "final", root.parent / "marker-final")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert out.strip() == f"tag: {total} written"
     assert _verify(root, before, "final") == {"old": 0, "new": total}
-    assert set(_hidden(root)) == leftovers
+    assert _hidden(root) == []
 
 
 def _names(directory: Path) -> list[str]:
@@ -176,3 +200,40 @@ def _names(directory: Path) -> list[str]:
 
 def _new_temp(directory: Path, existing: set[str]) -> bool:
     return any(n.endswith(".flowtmp") and n not in existing for n in _names(directory))
+
+
+def test_next_run_removes_what_a_run_killed_while_staging_left(
+    tmp_path: Path, make_logs: LogFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "logs"
+    logs = make_logs(root, n=3, samples=2)
+    before = {p: read_header(p).tags for p in logs}
+    # a live process's temp file (this test's pid) and hidden files that are not ours
+    live = Path(leftovers.temp_name(str(logs[0]), "flowtmp"))
+    live.write_bytes(b"being staged")
+    foreign = [
+        root / ".DS_Store",
+        root / f".{logs[0].name}.flowtmp",  # no owner, no random part: not a name we make
+        root / f".{logs[1].name}.{live.name.split('.')[-2]}.flowtmp.orig",  # ours + a suffix
+        root / f".{logs[2].name}.0123456789ab.flowtmp",  # ours before owners were named: < 24 h
+    ]
+    for path in foreign:
+        path.write_bytes(b"not for us to remove")
+
+    marker = tmp_path / "marker"
+    proc = _start(root, "killed", marker, hang_in="stage")
+    _poll_until(proc, marker.exists, "the first log copied into its temp file")
+    _kill(proc)  # reaped: its pid no longer exists
+    dead = [p for p in _hidden(root) if f"-{proc.pid}-" in p.name]
+    assert dead and all(p.name.endswith(".flowtmp") for p in dead), _hidden(root)
+    assert _verify(root, before, "killed") == {"old": 3, "new": 0}
+
+    monkeypatch.chdir(tmp_path)
+    result = flow_cli("step", "tag", "logs", "--add", "after")
+
+    assert result.code == 0, result
+    assert [line for line in result.err_lines() if "Removed" in line] == [
+        leftovers_removed_line(len(dead), "logs")
+    ]
+    assert sorted(_hidden(root)) == sorted([live, *foreign])
+    assert _verify(root, before, "after") == {"old": 0, "new": 3}

@@ -15,16 +15,18 @@ import zipfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from helpers import logs as logs_helper
+from helpers.cli import flow_cli
 from helpers.logs import LogFactory, LogSpec, generate_log, read_header
 from helpers.s3 import RequestLog, S3Request, split_s3_uri, upload_file
 from inspect_ai.log import EvalLog, ProvenanceData, TagsEdit, edit_eval_log, read_eval_log
 
 from inspect_flow import step
+from inspect_flow._logs import leftovers, s3, s3edit, s3parts, ziptail
 from inspect_flow._logs import read as read_module
-from inspect_flow._logs import s3, s3edit, s3parts, ziptail
 from inspect_flow._logs.read import read_headers
 from inspect_flow._logs.state import close_scope, open_scope
 from inspect_flow._logs.write import write_headers
@@ -459,3 +461,84 @@ def test_failure_mid_upload_aborts_and_changes_nothing(
 def _no_leftover_ends() -> Iterator[None]:
     yield
     s3edit.forget_ends()
+
+
+# -------------------------------------------------------------- uploads of interrupted runs
+
+
+def start_upload(client: Any, uri: str, part: bytes = b"") -> str:
+    """Create a multipart upload of ``uri`` and leave it incomplete, as a killed run does."""
+    bucket, key = split_s3_uri(uri)
+    upload_id = str(client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"])
+    if part:  # its parts are stored (and billed) until it is aborted
+        client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=part)
+    return upload_id
+
+
+def listings_of_uploads(requests: RequestLog, bucket: str) -> list[S3Request]:
+    return requests.filter(
+        "GET", bucket=bucket, key="", predicate=lambda r: "uploads" in r.query.split("&")[0]
+    )
+
+
+def test_an_interrupted_runs_upload_is_aborted_by_the_next_large_edit(
+    big_uri: str, s3_client: Any, s3_requests: RequestLog
+) -> None:
+    bucket, key = split_s3_uri(big_uri)
+    # moto reports every upload as initiated on 2010-11-10: this one is long past the hour
+    stale = start_upload(s3_client, big_uri, part=b"x" * 1024)
+    others = {  # the same prefix but another key, and another key: not this edit's business
+        start_upload(s3_client, big_uri + ".part"),
+        start_upload(s3_client, f"s3://{bucket}/elsewhere.eval"),
+    }
+    s3_requests.clear()
+
+    result = flow_cli("step", "tag", big_uri, "--add", "x")
+
+    assert result.code == 0, result
+    assert [line for line in result.err_lines() if "leftover" in line] == [
+        f"ℹ Aborted 1 leftover multipart upload of an interrupted run of {big_uri}"
+    ]
+    listings = listings_of_uploads(s3_requests, bucket)
+    assert len(listings) == 1, s3_requests.summary()  # one request per large edit
+    assert f"prefix={quote(key, safe='')}" in listings[0].query
+    aborts = s3_requests.filter("DELETE", key=key)
+    assert [r.query for r in aborts] == [f"uploadId={stale}"], s3_requests.summary()
+    assert {u["UploadId"] for u in uploads_left(s3_client, big_uri)} == others
+    full = read_eval_log(big_uri)
+    assert full.tags == ["x"] and full.samples is not None and len(full.samples) == 3
+
+
+def test_a_recent_upload_of_the_key_is_kept(
+    big_uri: str, s3_client: Any, s3_requests: RequestLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto dates every upload 2010-11-10; a threshold longer than that makes it recent, as
+    # another process's edit in progress is
+    monkeypatch.setattr(leftovers, "STALE_UPLOAD_SECONDS", 100 * 365 * 24 * 3600)
+    live = start_upload(s3_client, big_uri)
+    s3_requests.clear()
+
+    report = run_step(tag, big_uri, add=["x"], author="me")
+
+    assert [e.status for e in report.logs] == ["written"]
+    assert len(listings_of_uploads(s3_requests, split_s3_uri(big_uri)[0])) == 1
+    assert not s3_requests.filter("DELETE")
+    assert [u["UploadId"] for u in uploads_left(s3_client, big_uri)] == [live]
+
+
+def test_an_edit_does_not_depend_on_listing_uploads(
+    big_uri: str, s3_client: Any, s3_requests: RequestLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # e.g. s3:ListBucketMultipartUploads not granted: housekeeping is skipped, quietly
+    async def denied(location: str, older_than: float) -> list[s3parts.Upload]:
+        raise PermissionError("injected: AccessDenied")
+
+    monkeypatch.setattr(s3parts, "stale_uploads", denied)
+    stale = start_upload(s3_client, big_uri)
+
+    result = flow_cli("step", "tag", big_uri, "--add", "x")
+
+    assert result.code == 0, result
+    assert not [line for line in result.err_lines() if "leftover" in line or "⚠" in line]
+    assert [u["UploadId"] for u in uploads_left(s3_client, big_uri)] == [stale]
+    assert read_eval_log(big_uri).tags == ["x"]

@@ -86,6 +86,21 @@ def flow_cli(*args: str, env: Mapping[str, str | None] | None = None) -> FlowRes
     return FlowResult(code, stdout.decode(), stderr.decode("utf-8", "backslashreplace"))
 
 
+def leftovers_removed_line(count: int, where: str) -> str:
+    """The stderr line of a run that removed ``count`` leftovers of killed runs in ``where``.
+
+    Args:
+        count: Files removed.
+        where: The directory as shown.
+
+    Returns:
+        The line, with its ``ℹ`` icon.
+    """
+    if count == 1:
+        return f"ℹ Removed 1 leftover temp file of an interrupted run in {where}"
+    return f"ℹ Removed {count} leftover temp files of interrupted runs in {where}"
+
+
 def write_file(path: Path, body: str) -> Path:
     """Write dedented Python source (parents created)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,8 @@
   refuses to replace, so a file created concurrently is not clobbered; S3: ``If-None-Match: *``).
 * S3 → S3 copies are server-side. A batch is all-or-nothing: if one copy fails, no new copy starts,
   and the copies already made by the batch are removed and overwritten files are restored.
+* Hidden temp files get their names from ``leftovers``, which removes those of killed runs from
+  the destination directories before a batch stages into them.
 * Copies run several at a time (bounded), each on its own temp file; a batch in which a log is both
   a source and a destination keeps the plan's order (one at a time).
 """
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from inspect_flow._errors import CommitError, FlowUsageError, WriteConflictError, one_line
-from inspect_flow._logs import localfiles, paths, s3
+from inspect_flow._logs import leftovers, localfiles, paths, s3
 from inspect_flow._logs.state import Token, local_token
 
 CopyStatus = Literal["copied", "skipped", "failed", "not written"]
@@ -103,6 +105,8 @@ def copy_logs(
     """
     check_plan([(s, d) for s, d, _ in pairs])
     copies = [_Copy(s, d, e) for s, d, e in pairs]
+    local = [c.dest for c in copies if paths.is_local(c.dest)]
+    leftovers.sweep_local(os.path.dirname(paths.local_path(dest)) for dest in local)
     try:
         failures = _copy_all(copies, overwrite)
         if failures:
@@ -127,6 +131,7 @@ def copy_logs(
     finally:
         for item in copies:
             _discard(item)
+        leftovers.report()
     return [CopyOutcome(c.source, c.dest, c.status, c.detail, c.token) for c in copies]
 
 
@@ -170,18 +175,13 @@ def _copy_one(item: _Copy, overwrite: bool) -> None:
         _copy_to_s3(item, overwrite)
 
 
-def _hidden(path: str, kind: str) -> str:
-    directory, name = os.path.split(path)
-    return os.path.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.{kind}")
-
-
 def _copy_to_local(item: _Copy, overwrite: bool) -> None:
     dest = paths.local_path(item.dest)
     if os.path.exists(dest) and not overwrite:
         item.status, item.detail = "skipped", "already exists"
         return
     os.makedirs(os.path.dirname(dest), exist_ok=True)
-    item.temp = _hidden(dest, "flowtmp")
+    item.temp = leftovers.temp_name(dest, "flowtmp")
     if paths.is_local(item.source):
         source = paths.local_path(item.source)
         before = local_token(source)
@@ -195,7 +195,7 @@ def _copy_to_local(item: _Copy, overwrite: bool) -> None:
     with open(item.temp, "rb") as f:
         os.fsync(f.fileno())
     if overwrite and os.path.exists(dest):
-        item.backup = _hidden(dest, "flowbak")
+        item.backup = leftovers.temp_name(dest, "flowbak")
         os.link(dest, item.backup)
         os.replace(item.temp, dest)
     else:

@@ -5,7 +5,11 @@ edit is staged as a multipart upload (``s3parts``): those bytes are copied serve
 new tail — a new ``header.json`` member, central directory and end record, written by the same
 header writer as local logs on a sparse mirror of the old tail (``ziptail``) — is uploaded. The
 edit costs O(header) in transfer, not O(object). Smaller objects keep the whole-object GET + PUT
-(``write._stage_s3``).
+(``s3write.stage``).
+
+Before creating the upload, the incomplete uploads of the same key that runs killed mid-edit left
+are aborted (``leftovers.abort_stale_uploads``: one listing request, sent while the new tail is
+built).
 
 Like every header write, this keeps the old ``header.json`` member as dead bytes before the new one
 (inspect_ai's own local header edit does the same); readers follow the central directory.
@@ -19,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inspect_flow._logs import s3, s3parts, ziptail
+from inspect_flow._logs import leftovers, s3, s3parts, ziptail
 from inspect_flow._logs.s3parts import Upload
 from inspect_flow._logs.state import scope_open
 from inspect_flow._logs.ziptail import ZipEnd
@@ -106,7 +110,13 @@ async def stage(
         end, old = await ziptail.load_end(location, etag, tail, total)
         if end.start_dir < s3parts.MIN_PART_BYTES:
             return None, None
-    new, new_end = await asyncio.to_thread(_new_tail, log, scratch, end, old, write_header)
+    # An upload is about to be created for this key: first abort the ones interrupted runs left
+    # (one listing request, sent while the new tail is built, so it costs no time).
+    sweep = asyncio.ensure_future(leftovers.abort_stale_uploads(location))
+    try:
+        new, new_end = await asyncio.to_thread(_new_tail, log, scratch, end, old, write_header)
+    finally:
+        await sweep  # never raises; and it is done before our own upload exists
     old_path, new_path = _save(scratch, "old-tail", old), _save(scratch, "new-tail", new)
     edit = TailEdit(location, etag, end.start_dir, old_path, new_path, new_end)
     edit.upload = await s3parts.stage(location, edit.keep, new, etag)

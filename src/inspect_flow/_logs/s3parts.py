@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from inspect_flow import _output
@@ -138,8 +139,12 @@ async def complete(upload: Upload, if_match: str) -> str:
     return str(response["ETag"]).strip('"')
 
 
-async def abort(upload: Upload) -> None:
-    """Abort a staged upload (its parts are dropped; the object is untouched); never raises."""
+async def abort(upload: Upload) -> bool:
+    """Abort a staged upload (its parts are dropped; the object is untouched); never raises.
+
+    Returns:
+        False when it could not be aborted (a warning says so).
+    """
     try:
         await _call("abort_multipart_upload", upload.location, UploadId=upload.upload_id)
     except Exception as exc:
@@ -148,3 +153,25 @@ async def abort(upload: Upload) -> None:
             f"Could not abort multipart upload {upload.upload_id} of {upload.location} "
             f"({one_line(exc)}); a bucket lifecycle rule for incomplete uploads removes it"
         )
+        return False
+    return True
+
+
+async def stale_uploads(location: str, older_than: float) -> list[Upload]:
+    """Return the incomplete uploads of exactly ``location`` initiated ``older_than`` s ago or more.
+
+    One ``ListMultipartUploads`` request. S3 lists uploads in key order, so those of the exact
+    key come before those of longer keys sharing it as a prefix: the first page (up to 1000
+    uploads) holds them unless a thousand uploads of this one key were abandoned, and the rest
+    are found by later edits.
+    """
+    bucket, key = s3.split(location)
+    response = await s3_filesystem()._call_s3("list_multipart_uploads", Bucket=bucket, Prefix=key)
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+    return [
+        Upload(location, str(found["UploadId"]))
+        for found in response.get("Uploads", [])
+        if found.get("Key") == key
+        and isinstance(found.get("Initiated"), datetime)
+        and found["Initiated"] <= cutoff
+    ]

@@ -1,0 +1,189 @@
+"""What an interrupted run leaves behind, and how the next run cleans it up.
+
+A run killed (SIGKILL, power loss, OOM) cannot clean up after itself. The logs stay whole (DESIGN
+§3 item 1), but:
+
+* locally, hidden files beside the logs: ``.flowtmp`` (an unfinished new version, or copy) and
+  ``.flowbak`` (a hard link to a log's previous version, made just before it was replaced);
+* on S3, a multipart upload that was created and neither completed nor aborted: its parts are
+  stored (and billed) until someone aborts it, and no listing of objects shows it.
+
+Local temp names say who made them: ``.NAME.HOST-PID-RANDOM.flowtmp`` (or ``.flowbak``), where
+HOST is a short hash of this machine's hostname and PID namespace. When a run stages into a
+directory it removes the leftovers there whose owner is gone: made here by a process that no longer
+exists, or (made elsewhere, in the older ``.NAME.RANDOM12.flowtmp`` form, or by a live PID that may
+be a reused one) untouched for :data:`LEFTOVER_AGE_SECONDS`. Only names of exactly these forms are
+ever removed. Before a large S3 header edit, the incomplete uploads of that key older than
+:data:`STALE_UPLOAD_SECONDS` are aborted. Each batch reports what it removed in one line per kind.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import socket
+import stat
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Literal
+
+from inspect_flow import _output
+from inspect_flow._logs import paths, s3parts
+
+# A header edit or copy holds its temp file for seconds; a day leaves a wide margin for slow disks
+# and network filesystems before a file whose owner we cannot check is taken for abandoned.
+LEFTOVER_AGE_SECONDS = 24 * 3600
+# A header edit's multipart upload lives for seconds (create, copy the parts, complete): one that
+# is an hour old belongs to a run that died. Real S3 reports when an upload was initiated; moto
+# reports 2010-11-10 for every upload.
+STALE_UPLOAD_SECONDS = 3600
+
+Kind = Literal["flowtmp", "flowbak"]
+_OURS = re.compile(
+    r"^\.(?P<name>.+\.(?:eval|json))\.(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]{1,10})-[0-9a-f]{8}"
+    r"\.flow(?:tmp|bak)$"
+)
+# Our names before they carried their owner: removed only by age.
+_OURS_UNOWNED = re.compile(r"^\..+\.(?:eval|json)\.[0-9a-f]{12}\.flow(?:tmp|bak)$")
+
+_lock = threading.Lock()
+_removed: dict[str, int] = {}  # directory -> files removed, until reported
+_aborted: dict[str, int] = {}  # s3 location -> uploads aborted, until reported
+
+
+@functools.cache
+def _host() -> str:
+    """Eight hex digits naming this machine and PID namespace.
+
+    Containers can share a hostname and a directory while each has its own PIDs, so "same host"
+    must mean "PIDs here are comparable": the PID namespace is part of the name.
+    """
+    parts = [socket.gethostname()]
+    try:
+        parts.append(os.readlink("/proc/self/ns/pid"))
+    except OSError:  # not Linux: the hostname alone
+        pass
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:8]
+
+
+def temp_name(path: str, kind: Kind) -> str:
+    """Return a fresh hidden name beside ``path`` for a staged file of this process.
+
+    A leading dot and a non-log suffix: listings never pick these files up (``paths.is_log_name``).
+
+    Args:
+        path: The log (or copy destination) the file stands in for.
+        kind: ``flowtmp`` (a new version being built) or ``flowbak`` (the old version, kept for
+            rollback).
+    """
+    directory, name = os.path.split(path)
+    owner = f"{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return os.path.join(directory, f".{name}.{owner}.{kind}")
+
+
+def sweep_local(directories: Iterable[str]) -> None:
+    """Remove the leftovers of interrupted runs in ``directories`` (reported by :func:`report`).
+
+    Never raises: a file that cannot be examined or removed is left where it is.
+    """
+    now = time.time()
+    for directory in sorted(set(directories)):
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:  # missing or unreadable: staging there reports the real problem
+            continue
+        removed = sum(
+            1 for e in entries if e.name.startswith(".") and _abandoned(e, now) and _unlink(e.path)
+        )
+        if removed:
+            with _lock:
+                _removed[directory] = _removed.get(directory, 0) + removed
+
+
+def _abandoned(entry: os.DirEntry[str], now: float) -> bool:
+    owned = _OURS.match(entry.name)
+    if owned is None and _OURS_UNOWNED.match(entry.name) is None:
+        return False  # not unmistakably ours
+    try:
+        st = entry.stat(follow_symlinks=False)
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode):
+        return False  # we only ever make regular files
+    # ctime moves whenever the file is written, linked or renamed; a .flowbak's mtime is the old
+    # log's, which may be months old, so the later of the two is when it was last touched.
+    if now - max(st.st_mtime, st.st_ctime) >= LEFTOVER_AGE_SECONDS:
+        return True
+    return owned is not None and owned["host"] == _host() and not _alive(int(owned["pid"]))
+
+
+def _alive(pid: int) -> bool:
+    """Return False only when no process ``pid`` exists here (unknown counts as alive)."""
+    if pid <= 0 or sys.platform == "win32":  # os.kill(0, ...) is our group; on Windows it kills
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # EPERM: another user's live process
+        return True
+    return True
+
+
+def _unlink(path: str) -> bool:
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    return True
+
+
+async def abort_stale_uploads(location: str) -> None:
+    """Abort the incomplete multipart uploads of ``location`` that outlived any live edit.
+
+    One ``ListMultipartUploads`` request; an abort per stale upload found (normally none). Never
+    raises: this is housekeeping, and the edit does not depend on it (the listing permission,
+    ``s3:ListBucketMultipartUploads``, may not even be granted).
+    """
+    try:
+        stale = await s3parts.stale_uploads(location, STALE_UPLOAD_SECONDS)
+    except Exception:
+        return
+    aborted = 0
+    for upload in stale:
+        aborted += await s3parts.abort(upload)
+    if aborted:
+        with _lock:
+            _aborted[location] = _aborted.get(location, 0) + aborted
+
+
+def report() -> None:
+    """Print what the sweeps since the last report removed: one line per kind, if any."""
+    with _lock:
+        removed, aborted = dict(_removed), dict(_aborted)
+        _removed.clear()
+        _aborted.clear()
+    if removed:
+        _output.info(f"Removed {_count(removed, 'leftover temp file')} in {_where(removed)}")
+    if aborted:
+        _output.info(
+            f"Aborted {_count(aborted, 'leftover multipart upload')} of {_where(aborted, 'logs')}"
+        )
+
+
+def _count(found: dict[str, int], noun: str) -> str:
+    total = sum(found.values())
+    if total == 1:
+        return f"1 {noun} of an interrupted run"
+    return f"{total} {noun}s of interrupted runs"
+
+
+def _where(found: dict[str, int], plural: str = "directories") -> str:
+    if len(found) == 1:
+        return paths.display_path(next(iter(found)))
+    return f"{len(found)} {plural}"
