@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from inspect_flow._errors import FlowUsageError
+from inspect_flow._init import ensure_initialised
 from inspect_flow._logs import paths
 from inspect_flow._spec.identity import TaskIdentity, file_match, split_identifier
 from inspect_flow._spec.models import FlowSpec, FlowTask
@@ -128,6 +129,7 @@ def check(
     from inspect_flow._spec.instantiate import instantiate_tasks
     from inspect_flow._spec.load import expand_spec
 
+    ensure_initialised()
     step = _phases(status, phase)
     if spec.execution_type == "venv":  # the tasks need packages that may not be here
         from inspect_flow._check_venv import check_in_venv

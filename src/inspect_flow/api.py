@@ -18,6 +18,7 @@ from inspect_flow._errors import (
     StoreUnavailableError,
     WriteConflictError,
 )
+from inspect_flow._init import init
 from inspect_flow._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
@@ -67,34 +68,3 @@ __all__ = [
 
 
 __getattr__ = lazy_exports(__name__, _EXPORTS, globals())
-
-
-def init(
-    log_level: str = "warning", display: str = "full", dotenv_base_dir: str | None = "."
-) -> None:
-    """Set up logging and the display (``display="none"`` silences all output).
-
-    Args:
-        log_level: Python logging level name.
-        display: One of full, conversation, rich, plain, log, none.
-        dotenv_base_dir: Directory whose nearest ``.env`` is loaded (None skips it).
-    """
-    import logging
-    import os
-
-    from inspect_flow._output import set_display
-
-    set_display(display)
-    logging.getLogger().setLevel(log_level.upper() if log_level != "notset" else "NOTSET")
-    if dotenv_base_dir is None:
-        return
-    try:
-        from dotenv import find_dotenv, load_dotenv
-    except ImportError:  # python-dotenv comes with inspect_ai; tolerate its absence
-        return
-    previous = os.getcwd()
-    try:
-        os.chdir(dotenv_base_dir)
-        load_dotenv(find_dotenv(usecwd=True))
-    finally:
-        os.chdir(previous)

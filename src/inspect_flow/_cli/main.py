@@ -117,11 +117,9 @@ def _load_dotenv() -> None:
     """Load the nearest ``.env`` at or above the CWD (never overriding the environment).
 
     Done before parsing so ``.env`` can supply option values (``INSPECT_FLOW_DISPLAY``, ...).
+    The command's options then set the display and logging, so Flow counts as initialised.
     """
-    try:
-        from dotenv import find_dotenv, load_dotenv
-    except ImportError:  # python-dotenv comes with inspect_ai; tolerate its absence
-        return
-    path = find_dotenv(usecwd=True)
-    if path:
-        load_dotenv(path, override=False)
+    from inspect_flow._init import load_dotenv_near, mark_initialised
+
+    load_dotenv_near(".")
+    mark_initialised()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_flow import _output
 from inspect_flow._errors import CommitError, FlowUsageError, NoLogsError
+from inspect_flow._init import ensure_initialised
 from inspect_flow._logs import paths
 from inspect_flow._logs.listing import expand_paths as expand
 from inspect_flow._logs.read import read_headers
@@ -52,6 +53,7 @@ def run_step(
         NoLogsError: Nothing was left to process.
         CommitError: Some logs could not be written; none of the batch was left changed.
     """
+    ensure_initialised()
     info = _resolve_step(step)
     ctx = StepContext(dry_run=dry_run, store=store)
     ctx.report.step = info.name

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from inspect_flow import _output
 from inspect_flow._errors import FlowUsageError
+from inspect_flow._init import ensure_initialised
 from inspect_flow._logs.listing import expand_paths
 from inspect_flow._logs.read import read_headers
 from inspect_flow._registry import StepInfo, register_step
@@ -85,6 +86,7 @@ def invoke(
     ctx = current()
     token = None
     if ctx is None:
+        ensure_initialised()
         ctx = StepContext(dry_run=bool(dry_run), store=store)
         ctx.report.step = info.name
         token = activate(ctx)
