@@ -12,6 +12,7 @@ are fresh.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -115,10 +116,45 @@ def test_unowned_and_foreign_leftovers_go_only_when_old(
     monkeypatch.setattr(leftovers, "LEFTOVER_AGE_SECONDS", 0)
     old = flow_cli("step", "tag", "logs", "--add", "b")
     assert old.code == 0, old
-    # another host's, an unowned one, and one whose live pid, this old, can only be a reused one
-    assert removed_lines(old.stderr) == [leftovers_removed_line(3, "logs")]
-    assert hidden(root) == sorted([*not_ours, *not_files])
+    # another host's and one whose live pid, this old, can only be a reused one; the unowned
+    # .flowbak holds a previous version of its log: kept, and said
+    assert removed_lines(old.stderr) == [leftovers_removed_line(2, "logs")]
+    assert backups_lines(old.stderr) == [backups_line(1, "logs")]
+    assert hidden(root) == sorted([unowned, *not_ours, *not_files])
     assert read_header(log).tags == ["a", "b"]
+
+
+def backups_line(count: int, where: str) -> str:
+    versions = "version" if count == 1 else "versions"
+    return (
+        f"⚠ {count} previous {versions} of logs left by interrupted runs in {where} "
+        "(.NAME.….flowbak, kept: restore one with mv, or delete them)"
+    )
+
+
+def backups_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "previous version" in line]
+
+
+def test_a_dead_runs_backup_is_kept_unless_it_is_still_the_log(
+    make_logs: LogFactory, tmp_path: Path
+) -> None:
+    root = tmp_path / "logs"
+    first, second = make_logs(root, n=2)
+    same = leftover(first, "flowbak", pid=exited_pid())
+    same.unlink()
+    os.link(first, same)  # killed between the link and the swap: the log itself, nothing more
+    previous = leftover(second, "flowbak", pid=exited_pid())  # killed after the swap
+    previous.write_bytes(second.read_bytes())  # a separate file: the log's previous version
+
+    result = flow_cli("step", "tag", "logs", "--add", "x")
+    assert result.code == 0, result
+    assert removed_lines(result.stderr) == [leftovers_removed_line(1, "logs")]
+    assert backups_lines(result.stderr) == [backups_line(1, "logs")]
+    assert hidden(root) == [previous]
+    again = flow_cli("step", "tag", "logs", "--add", "y")
+    assert backups_lines(again.stderr) == [backups_line(1, "logs")]  # said until it is dealt with
+    assert previous.exists()
 
 
 def test_leftovers_are_removed_only_where_a_batch_stages(

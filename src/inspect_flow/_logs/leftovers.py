@@ -12,8 +12,10 @@ Local temp names say who made them: ``.NAME.HOST-PID-RANDOM.flowtmp`` (or ``.flo
 HOST is a short hash of this machine's hostname and PID namespace. When a run stages into a
 directory it removes the leftovers there whose owner is gone: made here by a process that no longer
 exists, or (made elsewhere, in the older ``.NAME.RANDOM12.flowtmp`` form, or by a live PID that may
-be a reused one) untouched for :data:`LEFTOVER_AGE_SECONDS`. Only names of exactly these forms are
-ever removed. Before a large S3 header edit, the incomplete uploads of that key older than
+be a reused one) untouched for :data:`LEFTOVER_AGE_SECONDS`. Only files with names of exactly these
+forms are ever removed, and an abandoned ``.flowbak`` only when it is still its log's current
+version; one holding a previous version (its run was killed mid-commit) is reported and kept.
+Before a large S3 header edit, the incomplete uploads of that key older than
 :data:`STALE_UPLOAD_SECONDS` are aborted. Each batch reports what it removed in one line per kind.
 """
 
@@ -54,6 +56,7 @@ _OURS_UNOWNED = re.compile(r"^\..+\.(?:eval|json)\.[0-9a-f]{12}\.flow(?:tmp|bak)
 _lock = threading.Lock()
 _removed: dict[str, int] = {}  # directory -> files removed, until reported
 _aborted: dict[str, int] = {}  # s3 location -> uploads aborted, until reported
+_backups: dict[str, list[str]] = {}  # directory -> abandoned .flowbak names, until reported
 
 
 @functools.cache
@@ -97,12 +100,19 @@ def sweep_local(directories: Iterable[str]) -> None:
             entries = list(os.scandir(directory))
         except OSError:  # missing or unreadable: staging there reports the real problem
             continue
-        removed = sum(
-            1 for e in entries if e.name.startswith(".") and _abandoned(e, now) and _unlink(e.path)
-        )
-        if removed:
-            with _lock:
+        abandoned = [e for e in entries if e.name.startswith(".") and _abandoned(e, now)]
+        # A .flowbak of a dead run may be the only copy of a log's previous version (its run was
+        # killed mid-commit, after the swap): it is reported and kept, the user decides. One that
+        # is still the log itself (killed between the link and the swap) holds nothing else.
+        redundant = [e for e in abandoned if e.name.endswith(".flowbak") and _is_its_log(e)]
+        backups = [e.name for e in abandoned if e.name.endswith(".flowbak") and e not in redundant]
+        removable = [e for e in abandoned if e.name.endswith(".flowtmp")] + redundant
+        removed = sum(1 for e in removable if _unlink(e.path))
+        with _lock:
+            if removed:
                 _removed[directory] = _removed.get(directory, 0) + removed
+            if backups:
+                _backups[directory] = sorted(backups)
 
 
 def _abandoned(entry: os.DirEntry[str], now: float) -> bool:
@@ -120,6 +130,15 @@ def _abandoned(entry: os.DirEntry[str], now: float) -> bool:
     if now - max(st.st_mtime, st.st_ctime) >= LEFTOVER_AGE_SECONDS:
         return True
     return owned is not None and owned["host"] == _host() and not _alive(int(owned["pid"]))
+
+
+def _is_its_log(entry: os.DirEntry[str]) -> bool:
+    """Whether a ``.flowbak`` is the very file its log is (a hard link to the current version)."""
+    name = entry.name[1:].rsplit(".", 2)[0]  # .NAME.OWNER.flowbak (both forms) -> NAME
+    try:
+        return os.path.samefile(entry.path, os.path.join(os.path.dirname(entry.path), name))
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:
@@ -165,9 +184,17 @@ async def abort_stale_uploads(location: str) -> None:
 def report() -> None:
     """Print what the sweeps since the last report removed: one line per kind, if any."""
     with _lock:
-        removed, aborted = dict(_removed), dict(_aborted)
+        removed, aborted, backups = dict(_removed), dict(_aborted), dict(_backups)
         _removed.clear()
         _aborted.clear()
+        _backups.clear()
+    for directory, names in backups.items():
+        count = len(names)
+        _output.warn(
+            f"{count} previous version{'s' if count != 1 else ''} of logs left by interrupted "
+            f"runs in {paths.display_path(directory)} (.NAME.….flowbak, kept: restore one with "
+            "mv, or delete them)"
+        )
     if removed:
         _output.info(f"Removed {_count(removed, 'leftover temp file')} in {_where(removed)}")
     if aborted:
