@@ -193,3 +193,15 @@ def test_each_spec_imports_the_modules_beside_it(tmp_path: Path) -> None:
         assert sizes == [1, 3, 1]
     finally:
         sys.modules.pop("tasks", None)
+
+
+def test_a_stray_stdlib_name_beside_a_spec_never_replaces_the_stdlib(tmp_path: Path) -> None:
+    import json
+    import sys
+
+    (tmp_path / "json.py").write_text("raise RuntimeError('the decoy was imported')\n")
+    (tmp_path / "spec.py").write_text(
+        "import json\nfrom inspect_flow import FlowSpec\nFlowSpec(log_dir=json.dumps('logs'))\n"
+    )
+    assert load_spec_file(str(tmp_path / "spec.py")).log_dir == '"logs"'
+    assert sys.modules["json"] is json

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import sys
 import traceback
@@ -85,12 +86,30 @@ def _forget_shadowed_siblings(directory: str) -> None:
         file = getattr(module, "__file__", None)
         if not file or os.path.dirname(os.path.abspath(file)) in (directory, ""):
             continue
+        if _installed(file):
+            continue  # the standard library and installed packages stay (a stray json.py too)
         if os.path.dirname(os.path.dirname(os.path.abspath(file))) == directory:
             continue  # a package inside the spec's folder
         sibling = os.path.join(directory, name)
         if os.path.isfile(sibling + ".py") or os.path.isfile(os.path.join(sibling, "__init__.py")):
             for loaded in [n for n in sys.modules if n == name or n.startswith(name + ".")]:
                 del sys.modules[loaded]
+
+
+@functools.cache
+def _installed_roots() -> tuple[str, ...]:
+    """Return the folders of the standard library, site-packages and inspect_flow itself."""
+    import site
+    import sysconfig
+
+    roots = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    roots.update(site.getsitepackages())
+    roots.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # inspect_flow
+    return tuple(os.path.realpath(r) + os.sep for r in roots)
+
+
+def _installed(file: str) -> bool:
+    return os.path.realpath(file).startswith(_installed_roots())
 
 
 def flow_file_value(path: str) -> Any:
