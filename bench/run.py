@@ -408,6 +408,24 @@ class Bench:
             with silenced():
                 v.run()
 
+    def record_s3(
+        self,
+        key: str,
+        label: str,
+        n: int,
+        variants: list[Variant],
+        counts: dict[str, Any],
+        runs: int | None = None,
+        warm: bool = True,
+    ) -> Result:
+        """Measure an S3 workload, attach its request counts and record it."""
+        if warm:
+            self.warm(variants)
+        res = measure(key, label, n, variants, runs or max(3, self.cfg.runs - 2))
+        res.extra["requests"] = counts
+        self.results.append(res)
+        return res
+
     # ---- 1. Python API on small .eval logs
     def api_tag(self) -> None:
         from inspect_ai.log import (
@@ -754,16 +772,7 @@ class Bench:
                 "one client, 8 threads",
             ),
         ]
-        self.warm(variants)
-        res = measure(
-            "s3_tag",
-            f"API tag, {n} small .eval on S3 (moto)",
-            n,
-            variants,
-            max(3, self.cfg.runs - 2),
-        )
-        res.extra["requests"] = counts
-        self.results.append(res)
+        self.record_s3("s3_tag", f"API tag, {n} small .eval on S3 (moto)", n, variants, counts)
 
     def s3_large_tag(self) -> None:
         corpus = make_corpus(
@@ -812,10 +821,9 @@ class Bench:
                 "the same, 8 threads",
             ),
         ]
-        res = measure(name, f"API tag, {n} {size} .eval on S3 (moto)", n, variants, 3)
-        res.extra["requests"] = counts
+        label = f"API tag, {n} {size} .eval on S3 (moto)"
+        res = self.record_s3(name, label, n, variants, counts, runs=3, warm=False)
         res.extra["mean_log_bytes"] = dir_size(local) // n
-        self.results.append(res)
 
     def s3_copy(self) -> None:
         from inspect_flow.api import copy, run_step
@@ -863,16 +871,7 @@ class Bench:
                 "one client, 8 threads",
             ),
         ]
-        self.warm(variants)
-        res = measure(
-            "s3_copy",
-            f"API copy S3→S3, {n} small .eval (moto)",
-            n,
-            variants,
-            max(3, self.cfg.runs - 2),
-        )
-        res.extra["requests"] = counts
-        self.results.append(res)
+        self.record_s3("s3_copy", f"API copy S3→S3, {n} small .eval (moto)", n, variants, counts)
 
     # ---- 5. CLI
     def cli_startup(self) -> None:

@@ -278,3 +278,13 @@ def test_spec_env_is_set_while_tasks_are_instantiated(
     assert data["tasks"][0]["total_samples"] == 2
     assert "FLOW_SAMPLES" not in os.environ  # restored afterwards
     assert code == 3  # the task is named envtasks.py@addition: no log of that name
+
+
+def test_missing_factory_file_is_one_line_naming_it(proj: Path) -> None:
+    spec = write(
+        proj / "nofile.py",
+        "FlowSpec(log_dir='logs', tasks=[FlowTask(factory=FlowFactory(function='nope.py@x'))])\n",
+    )
+    code, out, err = flow("check", spec, "--display", "none")
+    assert (code, out) == (1, "")
+    assert err.strip() == "✗ Error: Task file not found: nope.py (for task nope.py@x)"

@@ -298,8 +298,11 @@ def _text(value: Any) -> str:
 
 
 def _label(flow_task: FlowTask) -> str:
-    source: Any = flow_task.name or getattr(flow_task.factory, "__name__", flow_task.factory)
-    return str(source)
+    """Return how errors name a task: its name, else its factory's name or reference."""
+    factory: Any = flow_task.factory
+    if isinstance(factory, FlowFactory):
+        factory = factory.function
+    return str(flow_task.name or getattr(factory, "__name__", factory))
 
 
 def _reject_duplicates(tasks: list[SpecTask]) -> None:
