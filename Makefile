@@ -26,6 +26,7 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 
 # The main job on the shipped example logs (offline): tag, review, filter, copy. Works on a scratch

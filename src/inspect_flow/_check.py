@@ -124,8 +124,7 @@ def check(
 
     """
     from inspect_flow._filters import resolve_filters
-    from inspect_flow._logs.listing import list_log_files
-    from inspect_flow._logs.read import read_headers
+    from inspect_flow._logs import list_log_files, read_headers
     from inspect_flow._spec.instantiate import instantiate_tasks
     from inspect_flow._spec.load import expand_spec
 

@@ -52,7 +52,7 @@ def load_dotenv_near(base: str) -> None:
         from dotenv import find_dotenv, load_dotenv
     except ImportError:  # python-dotenv comes with inspect_ai; tolerate its absence
         return
-    from inspect_flow._logs.paths import has_scheme
+    from inspect_flow._logs import has_scheme
 
     if has_scheme(base):
         base = "."

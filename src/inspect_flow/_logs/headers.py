@@ -168,4 +168,3 @@ def _dump(document: dict[str, Any]) -> bytes:
     except pydantic_core.PydanticSerializationError:
         # e.g. a lone surrogate written by another tool: json escapes it, so nothing changes.
         return json.dumps(document, indent=2).encode()
-

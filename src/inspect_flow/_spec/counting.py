@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from inspect_flow._errors import one_line
-from inspect_flow._logs.samples import CountKind, count_samples
+from inspect_flow._logs import CountKind, count_samples
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog

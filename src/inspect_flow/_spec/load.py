@@ -251,7 +251,7 @@ def _flow_chain(directory: str) -> list[str]:
 
 def _absolute(path: str, base_dir: str) -> str:
     """Return ``path`` resolved against ``base_dir`` (URLs are left alone)."""
-    from inspect_flow._logs.paths import has_scheme
+    from inspect_flow._logs import has_scheme
 
     if has_scheme(path) or os.path.isabs(path):
         return path

@@ -56,9 +56,7 @@ def models_with(*, model: Any, **fields: Any) -> list[FlowModel]:
     return _with([_as_model(m) for m in _as_list(model)], fields)
 
 
-def configs_matrix(
-    *, config: Any = None, **fields: Sequence[Any] | None
-) -> list[GenerateConfig]:
+def configs_matrix(*, config: Any = None, **fields: Sequence[Any] | None) -> list[GenerateConfig]:
     """Return one ``GenerateConfig`` per combination of each field's values.
 
     Args:

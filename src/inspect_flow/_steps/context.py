@@ -14,10 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_flow import _output
 from inspect_flow._errors import CommitError, StoreUnavailableError
-from inspect_flow._logs import paths
-from inspect_flow._logs.read import drop_cached_bodies
-from inspect_flow._logs.state import close_scope, open_scope, scope_open, state_of
-from inspect_flow._logs.write import needs_write, write_headers
+from inspect_flow._logs import (
+    close_scope,
+    drop_cached_bodies,
+    needs_write,
+    open_scope,
+    paths,
+    scope_open,
+    state_of,
+    write_headers,
+)
 from inspect_flow._steps.report import StepReport
 
 if TYPE_CHECKING:

@@ -8,10 +8,16 @@ from typing import TYPE_CHECKING
 
 from inspect_flow import _output
 from inspect_flow._errors import CommitError, FlowUsageError
-from inspect_flow._logs import paths
-from inspect_flow._logs.copy import CopyOutcome, check_plan, copy_logs
-from inspect_flow._logs.read import read_headers
-from inspect_flow._logs.state import fingerprint, remember, state_of
+from inspect_flow._logs import (
+    CopyOutcome,
+    check_plan,
+    copy_logs,
+    fingerprint,
+    paths,
+    read_headers,
+    remember,
+    state_of,
+)
 from inspect_flow._steps.context import current
 from inspect_flow._steps.step import StepResult
 
@@ -108,8 +114,10 @@ def _destination_logs(sources: dict[str, EvalLog], outcomes: list[CopyOutcome]) 
     for outcome in outcomes:
         source = sources[outcome.source]
         state = state_of(source.location)
-        if outcome.status == "copied" and state is not None and state.fingerprint == fingerprint(
-            source
+        if (
+            outcome.status == "copied"
+            and state is not None
+            and state.fingerprint == fingerprint(source)
         ):
             copy = source.model_copy(deep=True, update={"location": outcome.dest})
             copy.etag = outcome.token if isinstance(outcome.token, str) else None
