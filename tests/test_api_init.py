@@ -54,9 +54,7 @@ def test_a_step_called_from_python_loads_the_cwd_env_file(
     from inspect_flow.api import tag
 
     monkeypatch.setenv("FLOW_DOTENV_KEPT", "from-environment")
-    (tmp_path / ".env").write_text(
-        "FLOW_DOTENV_CWD=from-cwd\nFLOW_DOTENV_KEPT=from-file\n"
-    )
+    (tmp_path / ".env").write_text("FLOW_DOTENV_CWD=from-cwd\nFLOW_DOTENV_KEPT=from-file\n")
     monkeypatch.chdir(tmp_path)
     logs = make_logs(tmp_path / "logs", n=1)
     assert tag([str(p) for p in logs], add=["x"])[0].tags == ["x"]

@@ -100,9 +100,7 @@ def test_a_failed_read_counts_zero_for_that_log_only(
     assert valid_samples(headers["error-eval"], 1, ["max"]) == 0  # the task names another reducer
 
 
-def test_s3_and_local_logs_together(
-    make_logs: LogFactory, tmp_path: Path, s3_bucket: str
-) -> None:
+def test_s3_and_local_logs_together(make_logs: LogFactory, tmp_path: Path, s3_bucket: str) -> None:
     (local,) = make_logs(tmp_path / "logs", n=1, status="error", samples=3)
     remote = [
         upload_file(p, f"{s3_bucket}/logs/")

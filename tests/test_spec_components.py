@@ -48,9 +48,7 @@ def samples(data: dict[str, Any]) -> list[tuple[int, int | None]]:
     return [(t["samples"], t["total_samples"]) for t in data["tasks"]]
 
 
-def test_flow_solver_by_name_is_part_of_identity(
-    proj: Path
-) -> None:
+def test_flow_solver_by_name_is_part_of_identity(proj: Path) -> None:
     spec = write(
         proj / "solvers.py",
         "FlowSpec(log_dir='logs', tasks=[\n"
@@ -220,9 +218,7 @@ def test_matrix_helper_values() -> None:
         solvers_matrix(solver="a", args={"x": 1})
 
 
-def test_spec_fields_of_0_14_and_set_paths(
-    proj: Path
-) -> None:
+def test_spec_fields_of_0_14_and_set_paths(proj: Path) -> None:
     (proj / "fields.yaml").write_text(
         "log_dir: logs\n"
         "execution_type: inproc\n"

@@ -437,4 +437,3 @@ def test_copies_can_be_edited_by_a_later_step(src: dict[str, list[Path]], tmp_pa
         assert read_header(tmp_path / "dest" / path.name).tags == ["promoted"]
     statuses = {e.location: e.status for e in report.logs}
     assert statuses == {uri(tmp_path / "dest" / p.name): "written" for p in sources}
-

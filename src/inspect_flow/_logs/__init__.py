@@ -75,6 +75,36 @@ if TYPE_CHECKING:
     )
     from inspect_flow._logs.write import WriteOutcome, needs_write, write_headers
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "CopyOutcome",
+    "CountKind",
+    "ReadResult",
+    "WriteOutcome",
+    "basename",
+    "check_plan",
+    "close_scope",
+    "copy_logs",
+    "count_samples",
+    "dirname",
+    "display_path",
+    "drop_cached_bodies",
+    "expand_paths",
+    "fingerprint",
+    "has_scheme",
+    "is_local",
+    "is_log_name",
+    "is_s3",
+    "join",
+    "list_log_files",
+    "local_path",
+    "needs_write",
+    "normalize",
+    "open_scope",
+    "read_headers",
+    "remember",
+    "scope_open",
+    "state_of",
+    "write_headers",
+]
 
 __getattr__ = lazy_exports(__name__, _EXPORTS, globals())
