@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from inspect_flow._errors import FlowUsageError
-from inspect_flow._init import ensure_initialised
+from inspect_flow._runtime import ensure_initialised
 from inspect_flow._logs import paths
 from inspect_flow._spec.identity import TaskIdentity, file_match, split_identifier
 from inspect_flow._spec.models import FlowSpec, FlowTask

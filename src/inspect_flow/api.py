@@ -18,7 +18,7 @@ from inspect_flow._errors import (
     StoreUnavailableError,
     WriteConflictError,
 )
-from inspect_flow._init import init
+from inspect_flow._runtime import init
 from inspect_flow._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {

@@ -74,13 +74,13 @@ def _load(
     limit: int | None,
     log_dir: str | None,
 ) -> FlowSpec:
+    from inspect_flow._keyvalue import parse_pairs
     from inspect_flow._spec.load import load_spec_file
-    from inspect_flow._spec.overrides import parse_assignments
 
     return load_spec_file(
         config_file,
-        args=dict(parse_assignments(args, "--arg")),
-        sets=parse_assignments(sets, "--set"),
+        args=dict(parse_pairs(args, "--arg", require_key=True)),
+        sets=parse_pairs(sets, "--set", require_key=True),
         limit=limit,
         log_dir=log_dir,
     )

@@ -119,7 +119,7 @@ def _load_dotenv() -> None:
     Done before parsing so ``.env`` can supply option values (``INSPECT_FLOW_DISPLAY``, ...).
     The command's options then set the display and logging, so Flow counts as initialised.
     """
-    from inspect_flow._init import load_dotenv_near, mark_initialised
+    from inspect_flow._runtime import load_dotenv_near, mark_initialised
 
     load_dotenv_near(".")
     mark_initialised()

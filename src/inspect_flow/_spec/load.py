@@ -42,7 +42,7 @@ def load_spec(file: str, *, args: dict[str, Any] | None = None) -> FlowSpec:
         FlowUsageError: The file has an unsupported extension.
 
     """
-    from inspect_flow._init import ensure_initialised
+    from inspect_flow._runtime import ensure_initialised
 
     ensure_initialised(dotenv_base_dir=os.path.dirname(os.path.abspath(file)))
     return load_spec_file(file, args=args)
