@@ -5,7 +5,25 @@ The library raises these; only ``inspect_flow._cli.errors`` maps them to message
 
 from __future__ import annotations
 
+import enum
 from typing import Any
+
+
+class ExitCode(enum.IntEnum):
+    """The exit codes of ``flow`` (the one table; ``inspect_flow._cli.errors`` maps errors to them).
+
+    OK: success. FAILURE: no logs, I/O errors, conflicts, a partial failure, unreadable logs.
+    USAGE: a bad option or value, an unknown step or filter, a nonexistent PATH. INCOMPLETE:
+    ``check``/``run`` found an incomplete task. USER_FILE: a broken ``_flow.py``, step file, spec
+    or user function (its path and line shown). INTERRUPTED: Ctrl-C.
+    """
+
+    OK = 0
+    FAILURE = 1
+    USAGE = 2
+    INCOMPLETE = 3
+    USER_FILE = 4
+    INTERRUPTED = 130
 
 
 class FlowError(Exception):

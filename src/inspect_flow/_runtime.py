@@ -108,7 +108,9 @@ def init(
 
     log_level_number(log_level)  # validate before changing anything
     if display not in DISPLAY_TYPES:
-        raise FlowUsageError(f"Invalid display {display!r}: expected one of {', '.join(DISPLAY_TYPES)}")
+        raise FlowUsageError(
+            f"Invalid display {display!r}: expected one of {', '.join(DISPLAY_TYPES)}"
+        )
     set_display(display)
     set_log_level(log_level)
     if dotenv_base_dir is not None:

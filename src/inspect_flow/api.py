@@ -18,8 +18,8 @@ from inspect_flow._errors import (
     StoreUnavailableError,
     WriteConflictError,
 )
-from inspect_flow._runtime import init
 from inspect_flow._lazy import lazy_exports
+from inspect_flow._runtime import init
 
 _EXPORTS: dict[str, str] = {
     "run_step": "inspect_flow._steps.run",

@@ -41,6 +41,21 @@ def test_check_arg_true_is_a_bool_as_for_metadata_set(
     code = run(["config", str(spec), "-A", "flag=True", "-A", "n=2", "-A", "name=t.py@a"])
     assert code == 0, capsys.readouterr().err
     assert "n: 2" in capsys.readouterr().out
-    assert run(["config", str(spec), "-s", "tasks.0.args.n=False", "-A", "flag=True",
-                "-A", "n=1", "-A", "name=x"]) == 0
+    assert (
+        run(
+            [
+                "config",
+                str(spec),
+                "-s",
+                "tasks.0.args.n=False",
+                "-A",
+                "flag=True",
+                "-A",
+                "n=1",
+                "-A",
+                "name=x",
+            ]
+        )
+        == 0
+    )
     assert "n: false" in capsys.readouterr().out

@@ -13,7 +13,6 @@ from inspect_flow._runtime import LOG_LEVELS
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-
 def display_options(func: F) -> F:
     """Add ``--display`` and ``--log-level`` (help texts as in Flow 0.14)."""
     func = click.option(

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import collections.abc
 import inspect
-import json
 import linecache
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union, get_args, get_origin
 

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from inspect_flow._cli.common import apply_display_options, display_options
+from inspect_flow._errors import ExitCode
 from inspect_flow._registry import StepInfo
 
 GROUP_HELP = """Run workflow steps on eval logs.
@@ -161,7 +162,7 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
         raise
     render_step_report(report, values["as_json"])
     if not report.ok:
-        ctx.exit(1)
+        ctx.exit(ExitCode.FAILURE)
 
 
 class FileStepsGroup(click.Group):

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_flow import _output
 from inspect_flow._errors import CommitError, FlowUsageError, NoLogsError
-from inspect_flow._runtime import ensure_initialised
 from inspect_flow._logs import expand_paths as expand
 from inspect_flow._logs import paths, read_headers
 from inspect_flow._registry import StepInfo, registered_steps
+from inspect_flow._runtime import ensure_initialised
 from inspect_flow._steps.context import StepContext, activate, deactivate
 from inspect_flow._steps.report import StepReport
 from inspect_flow._steps.step import invoke, step_info_of

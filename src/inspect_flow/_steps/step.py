@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from inspect_flow import _output
 from inspect_flow._errors import FlowUsageError
-from inspect_flow._runtime import ensure_initialised
 from inspect_flow._logs import expand_paths, read_headers
 from inspect_flow._registry import StepInfo, register_step
+from inspect_flow._runtime import ensure_initialised
 from inspect_flow._steps.context import StepContext, activate, current, deactivate
 
 if TYPE_CHECKING:
