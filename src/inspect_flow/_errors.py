@@ -50,18 +50,24 @@ class PathNotFoundError(FlowError, FileNotFoundError):
 
 
 class UserFileError(FlowError):
-    """A user Python file (``_flow.py``, a step file, a spec) failed to load.
+    """A user Python file (``_flow.py``, a step file, a spec) or user function failed.
+
+    The message reads ``Error loading <file>:<line>: <what>`` when the file failed while it was
+    loaded, ``Error in <file>:<line>: <what>`` when Flow called user code later (a step or
+    log filter that called ``sys.exit``).
 
     Attributes:
         path: The file that failed.
         line: The line in that file where it failed, when known.
     """
 
-    def __init__(self, path: str, line: int | None, message: str) -> None:
+    def __init__(
+        self, path: str, line: int | None, message: str, during: str | None = "loading"
+    ) -> None:
         self.path = path
         self.line = line
         where = f"{path}:{line}" if line else path
-        super().__init__(f"Error loading {where}: {message}")
+        super().__init__(f"Error {during or 'in'} {where}: {message}")
 
 
 class WriteConflictError(FlowError):

@@ -1,4 +1,4 @@
-"""``CheckResult`` owns its JSON: ``to_json`` is the ``--json`` shape and ``from_json`` reads it back."""
+"""``CheckResult`` owns its JSON: ``to_json`` is the ``--json`` shape, ``from_json`` reads it."""
 
 from __future__ import annotations
 
