@@ -160,7 +160,7 @@ def user_code(path: str | None = None, what: str | None = None) -> Iterator[None
     except FlowError:
         raise
     except SystemExit as exc:
-        raise _exit_error(exc, path, what) from None
+        raise exit_error(exc, path, what) from None
     except Exception as exc:
         if what is not None:
             raise
@@ -173,12 +173,26 @@ def calling(func: Callable[..., Any], what: str) -> Any:
     return user_code(code.co_filename if code is not None else None, what)
 
 
-def _exit_error(exc: SystemExit, path: str | None, what: str | None) -> UserFileError:
-    site = failing_site(exc, path)
+def exit_error(exc: SystemExit, path: str | None = None, what: str | None = None) -> UserFileError:
+    """Return the ``UserFileError`` for code calling ``sys.exit`` while Flow runs.
+
+    Args:
+        exc: The ``SystemExit``.
+        path: The user file it came from, when known; else the innermost user frame (else the
+            innermost frame) is named.
+        what: Who Flow was calling (``step 'x'``); None: a file being loaded.
+
+    """
+    site = (failing_site(exc, path) if path else None) or failing_site(exc)
+    if site is None:
+        frames = list(traceback.walk_tb(exc.__traceback__))
+        if frames:
+            site = (frames[-1][0].f_code.co_filename, frames[-1][1])
     where, line = site if site else (path or "<unknown>", None)
     caller = f" in {what}" if what else ""
-    during = None if what else "loading"
-    return UserFileError(where, line, f"sys.exit({exc.code!r}) called{caller}", during)
+    return UserFileError(
+        where, line, f"sys.exit({exc.code!r}) called{caller}", None if what else "loading"
+    )
 
 
 def user_file_error(exc: BaseException, path: str) -> UserFileError:

@@ -1,6 +1,7 @@
 """The Python API: steps, built-in steps, reports, completeness checks (mirrors ``flow``).
 
-Names are imported lazily, so ``from inspect_flow.api import tag`` in a ``_flow.py`` does not pull
+The exceptions a caller may catch are exported too (all derive from ``FlowError``). Names are
+imported lazily, so ``from inspect_flow.api import tag`` in a ``_flow.py`` does not pull
 in inspect_ai (or the spec machinery) before a command needs it.
 """
 
@@ -45,12 +46,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CommitError",
+    "FilterFailedError",
     "FlowError",
     "FlowUsageError",
     "LogVanishedError",
     "NoLogsError",
     "PathNotFoundError",
     "StoreUnavailableError",
+    "UserFileError",
     "WriteConflictError",
     "init",
     "run_step",

@@ -97,8 +97,10 @@ def run(argv: list[str] | None = None, **extra: Any) -> int:
         click.echo("✗ Aborted", err=True)
         return ExitCode.FAILURE
     except BaseException as exc:  # noqa: BLE001 - the one place every error becomes an exit code
-        if isinstance(exc, SystemExit):
-            return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+        if isinstance(exc, SystemExit):  # user code called sys.exit: never end flow silently
+            from inspect_flow._userfiles import exit_error
+
+            return report(exit_error(exc, what="flow"))
         return report(exc)
     return result if isinstance(result, int) else 0
 

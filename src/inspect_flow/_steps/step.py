@@ -12,6 +12,7 @@ from inspect_flow._logs import expand_paths, read_headers
 from inspect_flow._registry import StepInfo, register_step
 from inspect_flow._runtime import ensure_initialised
 from inspect_flow._steps.context import StepContext, activate, current, deactivate
+from inspect_flow._userfiles import calling
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -108,7 +109,8 @@ def _call(
     _output.err(call_line(info, len(inputs), kwargs, ctx.depth))
     ctx.depth += 1
     try:
-        raw = info.func(inputs, *args, **kwargs)
+        with calling(info.func, f"step '{info.name}'"):  # sys.exit in a step: exit 4, file:line
+            raw = info.func(inputs, *args, **kwargs)
     finally:
         ctx.depth -= 1
     result = _as_result(raw, info.name)
