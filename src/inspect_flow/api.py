@@ -17,8 +17,10 @@ from inspect_flow._errors import (
     NoLogsError,
     PathNotFoundError,
     StoreUnavailableError,
+    UserFileError,
     WriteConflictError,
 )
+from inspect_flow._filters import FilterFailedError
 from inspect_flow._lazy import lazy_exports
 from inspect_flow._runtime import init
 
