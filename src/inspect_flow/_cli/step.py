@@ -188,17 +188,21 @@ class FileStepsGroup(click.Group):
 class StepGroup(click.Group):
     """``flow step``: built-ins, ``_flow.py`` steps, entry points, and ``file.py[@STEP]`` forms."""
 
-    def _registry(self) -> dict[str, StepInfo]:
+    def _registry(self, *, entry_points: bool = False) -> dict[str, StepInfo]:
+        """Return the steps: built-ins and the ``_flow.py`` chain, plus entry points if asked."""
         import inspect_flow._steps.builtins  # noqa: F401 - registers tag, metadata, copy
         from inspect_flow._discovery import load_entry_points, load_flow_files
         from inspect_flow._registry import registered_steps
 
-        load_entry_points()
-        load_flow_files()
+        if entry_points:
+            load_entry_points()
+        load_flow_files()  # after entry points: a _flow.py step wins over a package's
         return registered_steps()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(self._registry())
+        # Listing every step (``flow step --help``) is the one time installed packages are
+        # imported up front; running a step imports them only when its name is not found.
+        return sorted(self._registry(entry_points=True))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name.endswith(".py"):
@@ -209,6 +213,8 @@ class StepGroup(click.Group):
             info = FileStepsGroup(file)._steps().get(step_name)
             return build_step_command(info, cmd_name) if info else None
         info = self._registry().get(cmd_name)
+        if info is None:  # not built in nor in a _flow.py: maybe an installed package has it
+            info = self._registry(entry_points=True).get(cmd_name)
         return build_step_command(info) if info else None
 
     def resolve_command(
