@@ -1,4 +1,4 @@
-"""User code calling ``sys.exit`` is a user-file error (exit 4, file:line); flow never ends silently.
+"""User code calling ``sys.exit`` is a user-file error (exit 4, file:line), never a silent end.
 
 Each case calls ``sys.exit(0)`` — the worst one, since it used to end ``flow`` with exit 0 and
 nothing done — from a different kind of user code, and checks that nothing was written.
