@@ -49,6 +49,10 @@ class PathNotFoundError(FlowError, FileNotFoundError):
     """A PATH given by the user does not exist."""
 
 
+class PathUnreadableError(FlowError, PermissionError):
+    """A PATH given by the user exists but cannot be read (permissions)."""
+
+
 class UserFileError(FlowError):
     """A user Python file (``_flow.py``, a step file, a spec) or user function failed.
 

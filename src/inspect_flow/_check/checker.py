@@ -81,13 +81,15 @@ def check(
             spec_tasks = instantiate_tasks(expanded, base)
             done(f"Instantiated {len(spec_tasks)} task{'s' if len(spec_tasks) != 1 else ''}")
         with step("logs") as done:
-            read = read_headers(list_log_files(location))
+            unlistable: dict[str, str] = {}  # folders that cannot be listed
+            read = read_headers(list_log_files(location, errors=unlistable))
             done(
                 f"Found {len(read.logs)} existing logs in log directory"
                 if read.logs
                 else "No existing logs found in log directory"
             )
-        return match_logs(spec_tasks, read.logs, dict(read.errors), location, includes, excludes)
+        unreadable = {**unlistable, **read.errors}
+        return match_logs(spec_tasks, read.logs, unreadable, location, includes, excludes)
 
 
 @contextmanager

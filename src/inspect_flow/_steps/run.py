@@ -86,7 +86,9 @@ def _run(
     given = [item for item in items if isinstance(item, EvalLog)]
     locations = [str(item) for item in items if not isinstance(item, EvalLog)]
     if locations and expand_paths:
-        locations = expand(locations, recursive=recursive)
+        unlistable: dict[str, str] = {}  # folders that cannot be listed: reported, not skipped
+        locations = expand(locations, recursive=recursive, errors=unlistable)
+        ctx.record_unreadable(unlistable)
     else:  # paths are log files: still one normal form (absolute file:// URIs, no ``..``)
         locations = [paths.normalize(location) for location in locations]
     includes, excludes = _filters(filter), _filters(exclude)

@@ -131,8 +131,9 @@ def resolve_inputs(ctx: StepContext, logs: Any) -> list[EvalLog]:
     strings = [str(item) for item in items if not isinstance(item, EvalLog)]
     if not strings:
         return items
-    read = read_headers(expand_paths(strings))
-    ctx.record_unreadable(read.errors)
+    unlistable: dict[str, str] = {}  # folders that cannot be listed: reported, not skipped
+    read = read_headers(expand_paths(strings, errors=unlistable))
+    ctx.record_unreadable({**unlistable, **read.errors})
     by_location = iter(read.logs)
     # Keep EvalLogs where they were given; paths become the logs they expand to.
     resolved = [item for item in items if isinstance(item, EvalLog)]
