@@ -80,3 +80,13 @@ def test_a_frozen_s3_endpoint_gives_up(frozen_endpoint: str, tmp_path: Path) -> 
     assert done.returncode == 1, done.stderr
     (line,) = done.stderr.splitlines()
     assert line.startswith("✗ Error: ReadTimeoutError: Read timeout on endpoint URL")
+
+
+def test_the_step_call_line_shortens_long_values(logs: list[Path]) -> None:
+    note = "n" * 500
+    result = flow_cli("step", "metadata", "logs", "--set", f"note={note}", "--set", "k=1")
+    assert result.code == 0, result
+    (line,) = [line for line in result.err_lines() if line.startswith("  metadata(")]
+    assert len(line) < 120
+    assert line.startswith("  metadata(logs=2, set={'note': 'nnnn")
+    assert line.endswith("nnnn', 'k': 1})") and "..." in line

@@ -170,7 +170,7 @@ def call_line(info: StepInfo, count: int, kwargs: dict[str, Any], depth: int) ->
         if default is not inspect.Parameter.empty and _same(value, default):
             continue
         shown = list(value) if isinstance(value, tuple) else value
-        parts.append(f"{key}={shown!r}")
+        parts.append(f"{key}={_output.short_repr(shown)}")  # long values shortened
     return "  " * (depth + 1) + f"{info.name}({', '.join(parts)})"
 
 
