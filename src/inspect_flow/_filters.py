@@ -23,6 +23,9 @@ LogFilter: TypeAlias = Callable[["EvalLog"], bool]
 FilterSpec: TypeAlias = "str | LogFilter"
 """What users may pass where a filter is expected: a callable, a name, or ``file.py@name``."""
 
+FilterSpecs: TypeAlias = "FilterSpec | Sequence[FilterSpec] | None"
+"""Zero, one or several filter specs (the ``filter=``/``exclude=`` arguments of the API)."""
+
 _F = TypeVar("_F", bound=Callable[..., object])
 
 
@@ -82,7 +85,7 @@ def resolve_filter(
 
 
 def resolve_filters(
-    specs: str | LogFilter | Sequence[str | LogFilter] | None,
+    specs: FilterSpecs,
     base_dir: str | Path | None = None,
 ) -> list[tuple[str, LogFilter]]:
     """Resolve zero, one or several filter specs (see ``resolve_filter``), keeping their order."""

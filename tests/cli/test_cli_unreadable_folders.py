@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from helpers.logs import LogFactory, read_header
 
+pytestmark = pytest.mark.slow  # subprocess runs of flow
+
 _PR_CAPBSET_DROP = 24
 _CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
 

@@ -86,3 +86,28 @@ def test_sys_exit_from_python_api_step_is_an_exception(work: Path, logs: list[Pa
     with pytest.raises(UserFileError, match="sys.exit\\(0\\) called in step 'quitter'"):
         module.quitter([str(p) for p in logs])
     assert unchanged(logs)
+
+
+def test_sys_exit_anywhere_else_in_user_code_is_caught_by_the_cli(work: Path) -> None:
+    """A task function calling sys.exit while ``check`` instantiates it: exit 4, its file:line."""
+    tasks = write_file(
+        work / "tasks.py",
+        """
+        import sys
+        from inspect_ai import Task, task
+
+        @task
+        def quits():
+            sys.exit(0)
+        """,
+    )
+    write_file(
+        work / "spec.py",
+        """
+        from inspect_flow._spec import FlowSpec, FlowTask
+        FlowSpec(log_dir="logs", tasks=[FlowTask(name="tasks.py@quits")])
+        """,
+    )
+    result = flow_cli("check", "spec.py")
+    assert result.code == 4, result
+    assert result.err_lines()[-1] == f"✗ Error: Error in {tasks}:6: sys.exit(0) called in user code"

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING
 
 from inspect_flow._check.result import CheckResult, Phase
 from inspect_flow._errors import FlowUsageError
 from inspect_flow._runtime import ensure_initialised
 from inspect_flow._spec.models import FlowSpec
+
+if TYPE_CHECKING:
+    from inspect_flow._filters import FilterSpecs
 
 
 def check(
@@ -23,8 +26,8 @@ def check(
     base_dir: str | None = None,
     *,
     log_dir: str | None = None,
-    filter: Any = None,
-    exclude: Any = None,
+    filter: FilterSpecs = None,
+    exclude: FilterSpecs = None,
     status: Callable[[str], None] | None = None,
     phase: Phase | None = None,
 ) -> CheckResult:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspect_flow import _output
 from inspect_flow._check.result import CheckResult, Phase
@@ -26,6 +26,9 @@ from inspect_flow._errors import ExitCode, FlowError, FlowUsageError, UserFileEr
 from inspect_flow._runtime import log_level_name
 from inspect_flow._spec.models import FlowSpec, FlowTask
 from inspect_flow._spec.venv import SpecSource, last_error_line, run_flow, spec_source
+
+if TYPE_CHECKING:
+    from inspect_flow._filters import FilterSpecs
 
 # Exit codes of a child `flow check --json` whose stdout holds a result (1: unreadable logs).
 _RESULT_CODES = (ExitCode.OK, ExitCode.FAILURE, ExitCode.INCOMPLETE)
@@ -36,8 +39,8 @@ def check_in_venv(
     base_dir: str | None,
     *,
     log_dir: str | None,
-    filter: Any,
-    exclude: Any,
+    filter: FilterSpecs,
+    exclude: FilterSpecs,
     step: Phase,
 ) -> CheckResult:
     """Check a loaded spec by resolving its tasks in a temporary venv.
@@ -87,16 +90,17 @@ def check_in_venv(
     return result
 
 
-def _names(filters: Any, option: str) -> list[str]:
+def _names(filters: FilterSpecs, option: str) -> list[str]:
     if filters is None:
         return []
     items = [filters] if isinstance(filters, str) or callable(filters) else list(filters)
-    if not all(isinstance(item, str) for item in items):
+    names = [item for item in items if isinstance(item, str)]
+    if len(names) != len(items):
         raise FlowUsageError(
             f"A venv check takes {option}s by name (registered, `_flow.py`, or file.py@name), "
             "not functions: they cannot be passed to the venv"
         )
-    return items
+    return names
 
 
 def _argv(source: SpecSource, filters: Sequence[str], excludes: Sequence[str]) -> list[str]:

@@ -100,7 +100,7 @@ def run(argv: list[str] | None = None, **extra: Any) -> int:
         if isinstance(exc, SystemExit):  # user code called sys.exit: never end flow silently
             from inspect_flow._userfiles import exit_error
 
-            return report(exit_error(exc, what="flow"))
+            return report(exit_error(exc, what="user code"))
         return report(exc)
     return result if isinstance(result, int) else 0
 
