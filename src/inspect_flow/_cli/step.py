@@ -122,9 +122,10 @@ def build_step_command(info: StepInfo, name: str | None = None) -> click.Command
 
 
 def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, Any]) -> None:
-    from inspect_flow._cli.output import render_step_report
+    from inspect_flow._cli.output import render_notice, render_step_report
     from inspect_flow._cli.params import python_only_message
     from inspect_flow._errors import CommitError, StoreUnavailableError
+    from inspect_flow._steps.report import presenting
     from inspect_flow._steps.run import run_step
 
     if signature.python_only_required:
@@ -145,7 +146,7 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
     # (a user step calling print()) goes to stderr.
     quiet_stdout = contextlib.redirect_stdout(sys.stderr) if values["as_json"] else None
     try:
-        with quiet_stdout or contextlib.nullcontext():
+        with quiet_stdout or contextlib.nullcontext(), presenting(render_notice):
             report = run_step(
                 info.wrapper,
                 user_paths,

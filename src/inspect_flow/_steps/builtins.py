@@ -125,6 +125,6 @@ def copy(  # noqa: D417 (``logs`` is the input, not an option)
         overwrite: Overwrite existing files at the destination.
         store: Flow Store to add the copies to (Python API; on the CLI use the common --store).
     """
-    from inspect_flow._steps.copying import copy_step
+    from inspect_flow._steps.copy_step import copy_step
 
     return copy_step(logs, dest, source_prefix, suffix, rename, overwrite)

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeAlias
 
 from inspect_flow import _output
 from inspect_flow._errors import FlowUsageError
 from inspect_flow._init import ensure_initialised
 from inspect_flow._logs import expand_paths, read_headers
 from inspect_flow._registry import StepInfo, register_step
-from inspect_flow._steps.context import StepContext, activate, current, deactivate
+from inspect_flow._steps.context import StepContext, active, current, require_no_store
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
+
+P = ParamSpec("P")
+
+StepInput: TypeAlias = (
+    "Sequence[EvalLog] | Sequence[str | os.PathLike[str]] | EvalLog | str | os.PathLike[str]"
+)
+"""What a step accepts: EvalLogs, log paths or directories (local or S3), or one of them."""
 
 
 class StepResult(NamedTuple):
@@ -33,10 +41,9 @@ class StepResult(NamedTuple):
     skip_log_steps: bool = False
 
 
-StepFunction = Callable[..., "list[EvalLog] | StepResult"]
-
-
-def step(func: StepFunction) -> Callable[..., list[EvalLog]]:
+def step(
+    func: Callable[Concatenate[list[EvalLog], P], list[EvalLog] | StepResult],
+) -> Callable[Concatenate[StepInput, P], list[EvalLog]]:
     """Register ``func(logs: list[EvalLog], **options) -> list[EvalLog] | StepResult`` as a step.
 
     The returned wrapper accepts a list of EvalLogs, a list of paths, a single path or a single
@@ -47,10 +54,11 @@ def step(func: StepFunction) -> Callable[..., list[EvalLog]]:
     info: StepInfo
 
     @functools.wraps(func)
-    def wrapper(
-        logs: Any, *args: Any, dry_run: bool | None = None, store: Any = None, **kwargs: Any
-    ) -> list[EvalLog]:
-        return invoke(info, logs, args, kwargs, dry_run=dry_run, store=store)
+    def wrapper(logs: StepInput, /, *args: P.args, **kwargs: P.kwargs) -> list[EvalLog]:
+        # ``dry_run`` and ``store`` belong to the wrapper (the outermost call's run), not the step.
+        dry_run = kwargs.pop("dry_run", None)
+        store = kwargs.pop("store", None)
+        return invoke(info, logs, args, kwargs, dry_run=bool(dry_run), store=store)
 
     wrapper.__flow_step__ = func  # type: ignore[attr-defined]
     info = register_step(func, wrapper)
@@ -83,20 +91,16 @@ def invoke(
 ) -> list[EvalLog]:
     """Run one step call inside the current context, opening (and committing) one if needed."""
     ctx = current()
-    token = None
-    if ctx is None:
-        ensure_initialised()
-        ctx = StepContext(dry_run=bool(dry_run), store=store)
-        ctx.report.step = info.name
-        token = activate(ctx)
-    try:
+    if ctx is not None:
+        require_no_store(store)  # a nested call cannot attach a store to the run
+        return _call(ctx, info, logs, args, kwargs)
+    ensure_initialised()
+    ctx = StepContext(dry_run=bool(dry_run), store=store)
+    ctx.report.step = info.name
+    with active(ctx):
         result = _call(ctx, info, logs, args, kwargs)
-        if token is not None:
-            ctx.flush()
-        return result
-    finally:
-        if token is not None:
-            deactivate(token)
+        ctx.flush()
+    return result
 
 
 def _call(
@@ -129,7 +133,7 @@ def resolve_inputs(ctx: StepContext, logs: Any) -> list[EvalLog]:
     strings = [str(item) for item in items if not isinstance(item, EvalLog)]
     if not strings:
         return items
-    read = read_headers(expand_paths(strings))
+    read = read_headers(expand_paths(strings), session=ctx.session)
     ctx.record_unreadable(read.errors)
     by_location = iter(read.logs)
     # Keep EvalLogs where they were given; paths become the logs they expand to.

@@ -1,7 +1,7 @@
 """Local file primitives for staging logs.
 
-A copy that is a reflink clone where the filesystem allows it, and a new file written and fsynced
-in one go.
+A file's version token, a copy that is a reflink clone where the filesystem allows it, and a new
+file written and fsynced in one go.
 """
 
 from __future__ import annotations
@@ -16,6 +16,12 @@ from typing import BinaryIO
 # across filesystems) and we copy.
 _FICLONE = 0x40049409 if sys.platform.startswith("linux") else None
 _SENDFILE_CHUNK = 1 << 30
+
+
+def local_token(path: str) -> tuple[int, int, int]:
+    """Return the version token of a local file (raises FileNotFoundError when it is gone)."""
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def clone_or_copy(source: str, dest: str) -> None:
