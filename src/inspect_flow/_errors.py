@@ -58,7 +58,7 @@ class CommitError(FlowError):
     """Some dirty logs could not be written; nothing of the batch was left half-applied.
 
     Attributes:
-        outcomes: What happened to each log of the batch (``WriteOutcome`` values).
+        outcomes: What happened to each write of the batch (``Outcome`` values).
     """
 
     def __init__(self, message: str, outcomes: list[Any] | None = None) -> None:
