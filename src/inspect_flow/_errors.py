@@ -67,6 +67,10 @@ class CommitError(FlowError):
         self.report: Any = None  # the StepReport of the run, attached by run_step
 
 
+class InvalidHeaderError(FlowError):
+    """A step produced a header that must not be written (invalid, or another log's identity)."""
+
+
 class StoreUnavailableError(FlowError):
     """The Flow Store is not available (missing, or not supported by this build)."""
 

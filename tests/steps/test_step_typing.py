@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-SNIPPET = '''
+SNIPPET = """
 from inspect_ai.log import EvalLog
 
 from inspect_flow import step
@@ -25,7 +25,7 @@ bad_option = grade(["logs/"], threshold="high")
 unknown_option = grade(["logs/"], nope=1)
 report = run_step(grade, "logs/", filter=["reviewed", lambda log: True], exclude="draft")
 bad_filter = run_step(grade, "logs/", filter=3)
-'''
+"""
 
 
 @pytest.mark.slow

@@ -22,10 +22,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from inspect_flow._errors import CommitError, LogVanishedError, WriteConflictError, one_line
+from inspect_flow._errors import (
+    CommitError,
+    InvalidHeaderError,
+    LogVanishedError,
+    WriteConflictError,
+    one_line,
+)
 from inspect_flow._logs import locations
 from inspect_flow._logs.backend import Backend, Staged, backend_for
-from inspect_flow._logs.session import Session, Token, fingerprint
+from inspect_flow._logs.session import Session, Token, fingerprint, identity
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -103,9 +109,9 @@ def commit_batch(
     staged_edits = {item.location: item for item in edit_items}
     copy_items = [_copy(request, session, staged_edits) for request in copies]
     items = edit_items + copy_items
-    failures: dict[Staged, BaseException] = {}
+    failures = _invalid(items, session)  # a buggy step cannot corrupt a log
     try:
-        for backend, group in _by_backend(items):
+        for backend, group in _by_backend(items if not failures else []):
             backend.sweep(group, session)
         for phase in (edit_items, copy_items):  # a copy may be made from an edit's staged file
             if phase is copy_items:
@@ -151,6 +157,49 @@ def _copy(request: CopyRequest, session: Session, staged_edits: dict[str, Staged
         # byte for byte the source as read (or, never read by this run, as it is on storage)
         item.log = None
     return item
+
+
+def _invalid(items: list[Staged], session: Session) -> dict[Staged, BaseException]:
+    """Check every header to be written before anything is staged.
+
+    A header must round-trip through inspect_ai's model (a step that set ``log.tags`` to a string
+    would otherwise write a log inspect_ai cannot read), and keep the identity (eval id, run id,
+    task) of the log at its location (a step returning log A under B's location would otherwise
+    overwrite B's header with A's).
+    """
+    from inspect_ai.log import EvalLog
+    from pydantic import ValidationError
+
+    failures: dict[Staged, BaseException] = {}
+    for item in items:
+        if item.log is None:
+            continue
+        shown = locations.display_path(item.location)
+        try:
+            data = item.log.model_dump(exclude={"samples"}, warnings=False)
+            EvalLog.model_validate(data)
+        except (ValidationError, ValueError, TypeError) as exc:
+            failures[item] = InvalidHeaderError(
+                f"Refusing to write an invalid header to {shown}: {_first_error(exc)}"
+            )
+            continue
+        state = session.state_of(item.source or item.location)
+        if state is not None and state.identity not in (None, identity(item.log)):
+            failures[item] = InvalidHeaderError(
+                f"Refusing to write the header of another eval to {shown} "
+                f"(eval_id {item.log.eval.eval_id}, the log is {state.identity[0]})"
+            )
+    return failures
+
+
+def _first_error(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError) and exc.errors():
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error.get("loc", ()))
+        return f"{where}: {error.get('msg', '')}" if where else str(error.get("msg", ""))
+    return one_line(exc)
 
 
 def _resolve_bases(copies: list[Staged], staged_edits: dict[str, Staged]) -> None:

@@ -100,6 +100,19 @@ def is_log_name(name: str, explicit: bool = False) -> bool:
     return name.endswith(".json") and (explicit or bool(_TIMESTAMPED.match(name)))
 
 
+def inside(directory: str, location: str) -> bool:
+    """Return True when ``location`` lies inside ``directory`` (both normalised locations).
+
+    Lexical, for local paths and URLs alike: ``location`` must be ``directory/`` followed by
+    segments none of which is empty, ``.`` or ``..`` (an S3 key may hold ``../`` segments that a
+    local path never keeps after normalisation).
+    """
+    base = directory.rstrip("/") + "/"
+    if not location.startswith(base):
+        return False
+    return all(part not in ("", ".", "..") for part in location[len(base) :].split("/"))
+
+
 def check_copy_plan(pairs: Sequence[tuple[str, str]]) -> None:
     """Refuse plans that would copy a log onto itself or two logs onto one destination.
 

@@ -50,17 +50,24 @@ class LogState:
         fingerprint: A hash of the serialised header.
         tags: The log's tags at that time.
         metadata: A copy of the log's metadata at that time.
+        identity: The log's ``(eval_id, run_id, task)``: a header written here must keep it.
     """
 
     token: Token | None
     fingerprint: str
     tags: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    identity: tuple[str, str, str] | None = None
+
+
+def identity(log: EvalLog) -> tuple[str, str, str]:
+    """Return what makes a log the log it is: its eval's ``(eval_id, run_id, task)``."""
+    return (log.eval.eval_id, log.eval.run_id, log.eval.task)
 
 
 def fingerprint(log: EvalLog) -> str:
     """Return a hash of everything a header write would persist."""
-    data = log.model_dump_json(exclude={"samples", "location", "etag"})
+    data = log.model_dump_json(exclude={"samples", "location", "etag"}, warnings=False)
     return hashlib.blake2b(data.encode(), digest_size=16).hexdigest()
 
 
@@ -100,6 +107,7 @@ class Session:
             fingerprint=fingerprint(log),
             tags=list(log.tags),
             metadata=copy.deepcopy(log.metadata),
+            identity=identity(log),
         )
         self._states[log.location] = state
         return state

@@ -16,6 +16,7 @@ from inspect_flow._logs import (
     check_copy_plan,
     display_path,
     existing_logs,
+    inside,
     join,
     normalize,
     read_headers,
@@ -39,6 +40,10 @@ def destination(
     Without ``source_prefix`` the copy is flat (``dest/<name>``). With it, the path below the prefix
     is kept; the prefix matches whole path components (``logs/a`` does not match
     ``logs/ab/x.eval``), and a log outside the prefix is copied flat.
+
+    Raises:
+        FlowUsageError: The destination would not be inside ``dest`` (an S3 key with ``../``
+            segments below the prefix), or the new name holds a ``/`` (``suffix``, ``rename``).
     """
     rel_dir = ""
     if source_prefix:
@@ -52,7 +57,16 @@ def destination(
     elif suffix:
         stem, ext = os.path.splitext(name)
         name = f"{stem}{suffix}{ext}"
-    return join(normalize(dest), rel_dir, name)
+    if "/" in name or name in ("", ".", ".."):
+        raise FlowUsageError(f"A copy's file name must be a plain name, not {name!r}.")
+    root = normalize(dest)
+    target = join(root, rel_dir, name)
+    if not inside(root, target):
+        raise FlowUsageError(
+            f"Refusing to copy {display_path(location)} outside the destination "
+            f"{display_path(root)}: {display_path(target)}"
+        )
+    return target
 
 
 def _strip_scheme(location: str) -> str:

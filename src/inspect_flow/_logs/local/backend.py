@@ -10,7 +10,6 @@ removes those of killed runs.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -148,8 +147,7 @@ def _stage_edit(item: Staged, session: Session) -> None:
     item.temp = cleanup.temp_name(path, "flowtmp")
     if fmt(path) == "json" and _stage_json(item, path, before):
         return
-    files.clone_or_copy(path, item.temp)  # O(1) on reflink filesystems
-    shutil.copymode(path, item.temp)
+    files.clone_or_copy(path, item.temp)  # O(1) on reflink filesystems; the log's mode
     _check_unchanged(path, before)
     write_header_into(item.log, item.temp, fmt(path))
 
