@@ -152,9 +152,11 @@ def run_after_instantiate(
         return tasks
     from inspect_ai import Task
 
-    from inspect_flow._spec.models import InstantiateConfig
+    from inspect_flow._spec.models import instantiate_config
 
-    config = InstantiateConfig(base_dir=base_dir, default_model=default_model)
+    config = instantiate_config(spec).model_copy(
+        update={"base_dir": base_dir, "default_model": default_model}
+    )
     for hook in hooks:
         values = {"spec": spec, "tasks": list(tasks), "config": config}
         result = _call(hook, **{name: values[name] for name in hook.parameters})

@@ -4,7 +4,8 @@ Expansion order (as in Flow 0.14): ``includes`` are merged underneath the spec (
 wins; later includes win over earlier ones), then the ``_flow.py`` files from the spec's folder up
 to ``/`` are merged underneath that (the nearest file wins), then the command-line overrides
 (``--set``, ``--limit``, ``--log-dir``) are applied, then ``{placeholders}`` are substituted
-(``placeholders``), and last the ``@after_load`` hooks run (``hooks``). Relative paths inside an
+(``placeholders``), then ``defaults`` are applied to the tasks (``defaults``), and last the
+``@after_load`` hooks run (``hooks``). Relative paths inside an
 included file (its ``log_dir``, its task files) are relative to that file's folder.
 """
 
@@ -90,10 +91,13 @@ def expand_spec(spec: FlowSpec, base_dir: str) -> FlowSpec:
 
 
 def _finish(spec: FlowSpec) -> FlowSpec:
-    """Substitute placeholders, then run the ``@after_load`` hooks (the last expansion steps)."""
+    """Substitute placeholders, apply defaults, run the ``@after_load`` hooks (as 0.14 does)."""
+    from inspect_flow._spec.defaults import apply_defaults
     from inspect_flow._spec.hooks import run_after_load
 
-    return run_after_load(substitute_placeholders(spec))
+    substituted = substitute_placeholders(spec)
+    apply_defaults(substituted)
+    return run_after_load(substituted)
 
 
 def _expand(spec: FlowSpec, base_dir: str, spec_file: str | None) -> FlowSpec:
