@@ -309,18 +309,21 @@ def test_conflicts_are_reported_and_nothing_is_written(work: Path, logs: list[Pa
 def test_a_failing_step_writes_nothing_and_shows_no_traceback(work: Path, logs: list[Path]) -> None:
     write_file(work / "_flow.py", CONFLICT)
     before = snapshot(logs)
+    lines = (work / "_flow.py").read_text().splitlines()
+    boom_line = lines.index('    raise RuntimeError("step failed")') + 1
     result = flow_cli("step", "boom", "logs")
     assert result.code == 1
     assert result.err_lines() == [
         "  boom(logs=3)",
         "    tag(logs=3, add=['never'])",
-        "✗ Error: RuntimeError: step failed",
+        f"✗ Error: Step 'boom' failed ({work / '_flow.py'}:{boom_line}): "
+        "RuntimeError: step failed",
     ]
     assert snapshot(logs) == before
     # The traceback is opt-in.
     verbose = flow_cli("step", "boom", "logs", env={"INSPECT_FLOW_TRACEBACK": "1"})
     assert "Traceback (most recent call last)" in verbose.stderr
-    assert verbose.err_lines()[-1] == "✗ Error: RuntimeError: step failed"
+    assert verbose.err_lines()[-1].endswith("): RuntimeError: step failed")
 
 
 def test_interrupt_is_exit_130_and_writes_nothing(work: Path, logs: list[Path]) -> None:

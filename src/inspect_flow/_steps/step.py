@@ -48,13 +48,66 @@ def step(func: StepFunction) -> Callable[..., list[EvalLog]]:
 
     @functools.wraps(func)
     def wrapper(
-        logs: Any, *args: Any, dry_run: bool | None = None, store: Any = None, **kwargs: Any
+        logs_or_paths: Any = _MISSING,
+        *args: Any,
+        dry_run: bool | None = None,
+        store: Any = None,
+        **kwargs: Any,
     ) -> list[EvalLog]:
-        return invoke(info, logs, args, kwargs, dry_run=dry_run, store=store)
+        if logs_or_paths is _MISSING:  # also accepted by the step's own first parameter name
+            first = _first_parameter(func)
+            if first is None or first not in kwargs:
+                raise TypeError(f"{func.__name__}() missing the logs_or_paths argument")
+            logs_or_paths = kwargs.pop(first)
+        return invoke(info, logs_or_paths, args, kwargs, dry_run=dry_run, store=store)
 
     wrapper.__flow_step__ = func  # type: ignore[attr-defined]
+    wrapper.__signature__ = _wrapper_signature(func)  # type: ignore[attr-defined]
     info = register_step(func, wrapper)
     return wrapper
+
+
+_MISSING: Any = object()
+
+
+def _first_parameter(func: Callable[..., Any]) -> str | None:
+    import inspect
+
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return None
+    return params[0] if params else None
+
+
+def _wrapper_signature(func: Callable[..., Any]) -> Any:
+    """The wrapper's signature: ``logs_or_paths`` first (as 0.14), then the step's options.
+
+    Adds ``dry_run`` and ``store``, which every step call accepts.
+    """
+    import inspect
+
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+    params = list(signature.parameters.values())[1:]
+    first = inspect.Parameter(
+        "logs_or_paths",
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        annotation="list[str] | list[EvalLog]",
+    )
+    names = {p.name for p in params}
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann)
+        for name, default, ann in (("dry_run", False, "bool"), ("store", None, "Any"))
+        if name not in names
+    ]
+    keyword = [p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD]
+    others = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    return signature.replace(
+        parameters=[first, *others, *extra, *keyword], return_annotation="list[EvalLog]"
+    )
 
 
 def step_info_of(obj: Any) -> StepInfo:
@@ -109,6 +162,9 @@ def _call(
     ctx.depth += 1
     try:
         raw = info.func(inputs, *args, **kwargs)
+    except Exception as exc:
+        _note_site(exc, info)
+        raise
     finally:
         ctx.depth -= 1
     result = _as_result(raw, info.name)
@@ -117,6 +173,33 @@ def _call(
     if result.flush:
         ctx.flush()
     return [] if result.skip_log_steps else list(result.logs)
+
+
+def _note_site(exc: Exception, info: StepInfo) -> None:
+    """Record on ``exc`` the step it escaped and the line in the step's file that raised it.
+
+    The exception itself propagates unchanged (Python callers catch what they expect); the CLI
+    shows ``Step 'name' failed (file:line): Type: message``. Errors of this library (a bad
+    option given to a built-in step, say) already say what is wrong and are left alone, and the
+    innermost step that saw the exception is the one named.
+    """
+    import traceback
+
+    from inspect_flow._errors import FlowError
+
+    if isinstance(exc, FlowError) or hasattr(exc, "__flow_step_site__"):
+        return
+    code = getattr(info.func, "__code__", None)
+    site = ""
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if code is not None and frame.f_code.co_filename == code.co_filename:
+            site = f" ({code.co_filename}:{lineno})"  # the innermost frame in the step's file
+    where = f"Step '{info.name}' failed{site}"
+    try:
+        exc.__flow_step_site__ = where  # type: ignore[attr-defined]
+        exc.add_note(where)
+    except (AttributeError, TypeError):  # an exception type that refuses attributes
+        pass
 
 
 def resolve_inputs(ctx: StepContext, logs: Any) -> list[EvalLog]:
