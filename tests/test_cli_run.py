@@ -150,7 +150,9 @@ def test_display_none_prints_nothing_but_errors(logs: list[Path]) -> None:
     assert (quiet.code, quiet.stdout, quiet.stderr) == (0, "", "")
     failing = flow_cli("step", "tag", "logs", "--display", "none")
     assert failing.code == 2
-    assert failing.err_lines() == ["✗ Error: At least one of 'add' or 'remove' must be provided."]
+    assert failing.err_lines() == [
+        "✗ Error: At least one of --add or --remove must be provided. (see 'flow step tag --help')"
+    ]
     from_env = flow_cli("step", "tag", "logs", "--add", "y", env={"INSPECT_FLOW_DISPLAY": "none"})
     assert (from_env.code, from_env.stdout, from_env.stderr) == (0, "", "")
 
@@ -181,23 +183,40 @@ def test_log_level_debug_enables_logging(logs: list[Path]) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["tag", "logs"], 2, "✗ Error: At least one of 'add' or 'remove' must be provided."),
-        (["tag", "logs", "--add", " "], 2, "✗ Error: Tag must be a non-empty string."),
+        (
+            ["tag", "logs"],
+            2,
+            "✗ Error: At least one of --add or --remove must be provided. "
+            "(see 'flow step tag --help')",
+        ),
+        (
+            ["tag", "logs", "--add", " "],
+            2,
+            "✗ Error: --add: a tag must be a non-empty string. (see 'flow step tag --help')",
+        ),
         (
             ["tag", "logs", "--add", "a", "--remove", "a"],
             2,
-            "✗ Error: Tag(s) {'a'} appear in both tags_add and tags_remove.",
+            "✗ Error: Tag(s) {'a'} given to both --add and --remove: give each tag to only one "
+            "of them. (see 'flow step tag --help')",
         ),
-        (["metadata", "logs"], 2, "✗ Error: At least one of 'set' or 'remove' must be provided."),
+        (
+            ["metadata", "logs"],
+            2,
+            "✗ Error: At least one of --set or --remove must be provided. "
+            "(see 'flow step metadata --help')",
+        ),
         (
             ["metadata", "logs", "--set", "=1"],
             2,
-            "✗ Error: Metadata key must be a non-empty string.",
+            "✗ Error: --set: a metadata key must be a non-empty string. "
+            "(see 'flow step metadata --help')",
         ),
         (
             ["metadata", "logs", "--set", "k=1", "--remove", "k"],
             2,
-            "✗ Error: Metadata key(s) {'k'} appear in both metadata_set and metadata_remove.",
+            "✗ Error: Metadata key(s) {'k'} given to both --set and --remove: give each key to "
+            "only one of them. (see 'flow step metadata --help')",
         ),
         (
             ["metadata", "logs", "--set", "foo"],

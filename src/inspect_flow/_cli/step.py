@@ -124,7 +124,7 @@ def build_step_command(info: StepInfo, name: str | None = None) -> click.Command
 def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, Any]) -> None:
     from inspect_flow._cli.output import render_step_report
     from inspect_flow._cli.params import python_only_message
-    from inspect_flow._errors import CommitError, StoreUnavailableError
+    from inspect_flow._errors import CommitError, StepOptionError, StoreUnavailableError
     from inspect_flow._steps.run import run_step
 
     if signature.python_only_required:
@@ -159,6 +159,10 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
         if exc.report is not None:
             render_step_report(exc.report, values["as_json"])
         raise
+    except StepOptionError as exc:
+        if exc.step != info.name:  # a step this one calls: not an option of this command
+            raise
+        raise click.UsageError(exc.cli_message, ctx) from exc
     render_step_report(report, values["as_json"])
     if not report.ok:
         ctx.exit(1)

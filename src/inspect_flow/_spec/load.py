@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from inspect_flow._errors import FlowUsageError, UserFileError
+from inspect_flow._errors import FlowUsageError, PathNotFoundError, UserFileError
 from inspect_flow._spec.models import FlowSpec, FlowTask
 from inspect_flow._spec.overrides import apply_set, merge
 from inspect_flow._spec.placeholders import detach, substitute_placeholders
@@ -41,6 +41,7 @@ def load_spec(file: str, *, args: dict[str, Any] | None = None) -> FlowSpec:
     Raises:
         UserFileError: The file is broken (path and line in the message).
         FlowUsageError: The file has an unsupported extension.
+        FileNotFoundError: The file (or a file it includes) does not exist.
 
     """
     from inspect_flow._init import ensure_initialised
@@ -161,7 +162,8 @@ def _read_spec(path: str, args: dict[str, Any] | None, seen: set[str]) -> FlowSp
             "Supported extensions: .py, .yaml, .yml"
         )
     if not os.path.isfile(path):
-        raise FlowUsageError(f"File not found: {path}")
+        # A FileNotFoundError, as 0.14 raises (the CLI shows one line, exit 2).
+        raise PathNotFoundError(f"File not found: {path}")
     if extension == ".py":
         from inspect_flow._spec.hooks import note_spec_file
 

@@ -110,6 +110,35 @@ def _wrapper_signature(func: Callable[..., Any]) -> Any:
     )
 
 
+def checks_options(
+    check: Callable[..., None],
+) -> Callable[[StepFunction], StepFunction]:
+    """Attach ``check(**options)`` to a step function: it runs before any log is read.
+
+    Use it under ``@step``. ``check`` raises ``StepOptionError`` when the options cannot work.
+    """
+
+    def attach(func: StepFunction) -> StepFunction:
+        func.__flow_check__ = check  # type: ignore[attr-defined]
+        return func
+
+    return attach
+
+
+def check_options(info: StepInfo, kwargs: dict[str, Any]) -> None:
+    """Run the step's option check (if it has one) on the options it is called with."""
+    from inspect_flow._errors import StepOptionError
+
+    check = getattr(info.func, "__flow_check__", None)
+    if check is None:
+        return
+    try:
+        check(**kwargs)
+    except StepOptionError as exc:
+        exc.step = exc.step or info.name
+        raise
+
+
 def step_info_of(obj: Any) -> StepInfo:
     """Return the registry entry of a step wrapper (or of a function decorated with ``@step``)."""
     from inspect_flow._registry import registered_steps
@@ -155,6 +184,7 @@ def invoke(
 def _call(
     ctx: StepContext, info: StepInfo, logs: Any, args: Sequence[Any], kwargs: dict[str, Any]
 ) -> list[EvalLog]:
+    check_options(info, kwargs)
     inputs = resolve_inputs(ctx, logs)
     if not inputs:
         return []
