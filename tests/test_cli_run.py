@@ -335,8 +335,7 @@ def test_a_failing_step_writes_nothing_and_shows_no_traceback(work: Path, logs: 
     assert result.err_lines() == [
         "  boom(logs=3)",
         "    tag(logs=3, add=['never'])",
-        f"✗ Error: Step 'boom' failed ({work / '_flow.py'}:{boom_line}): "
-        "RuntimeError: step failed",
+        f"✗ Error: Step 'boom' failed ({work / '_flow.py'}:{boom_line}): RuntimeError: step failed",
     ]
     assert snapshot(logs) == before
     # The traceback is opt-in.

@@ -23,7 +23,7 @@ def scan(logs: Any, scanners: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def scan_step(logs_or_paths: Any, *args: Any, **kwargs: Any) -> Any:
-    """The ``scan`` step of Inspect Flow 0.14: not supported here.
+    """Run the ``scan`` step of Inspect Flow 0.14: not supported here.
 
     Raises:
         FlowUsageError: Always (one line, exit 2 on the CLI).

@@ -184,8 +184,18 @@ class FileStepsGroup(click.Group):
         return sorted(self._steps())
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        info = self._steps().get(cmd_name)
+        steps = self._steps()
+        info = steps.get(cmd_name)
+        if info is None and not cmd_name.startswith("-"):
+            raise click.UsageError(no_step_message(cmd_name, self.file, steps), ctx)
         return build_step_command(info) if info else None
+
+
+def no_step_message(name: str, file: str, steps: dict[str, StepInfo]) -> str:
+    """Say that ``file`` has no step ``name``, listing the steps it has."""
+    if not steps:
+        return f"No step '{name}' in {file}: it defines no steps (decorate them with @step)."
+    return f"No step '{name}' in {file}. Steps there: {', '.join(sorted(steps))}."
 
 
 class StepGroup(click.Group):
@@ -209,8 +219,11 @@ class StepGroup(click.Group):
             return group if group._steps() else None
         file, at, step_name = cmd_name.rpartition("@")
         if at and file.endswith(".py"):
-            info = FileStepsGroup(file)._steps().get(step_name)
-            return build_step_command(info, cmd_name) if info else None
+            steps = FileStepsGroup(file)._steps()
+            info = steps.get(step_name)
+            if info is None:
+                raise click.UsageError(no_step_message(step_name, file, steps), ctx)
+            return build_step_command(info, cmd_name)
         info = self._registry().get(cmd_name)
         return build_step_command(info) if info else None
 

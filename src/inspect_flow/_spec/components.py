@@ -113,7 +113,10 @@ def scorer(value: Any, directory: str, extra: FlowExtraArgs | None) -> Any:
 
 
 def _create_part(
-    kind: str, part: FlowSolver | FlowAgent | FlowScorer, directory: str, extra: dict[str, Any] | None
+    kind: str,
+    part: FlowSolver | FlowAgent | FlowScorer,
+    directory: str,
+    extra: dict[str, Any] | None,
 ) -> Any:
     """Create a solver, agent or scorer from its ``factory`` (if given) or its ``name``."""
     args = dict(part.args or {})
@@ -161,14 +164,13 @@ def model(
         return _model_from_factory(value, effective or GenerateConfig(), model_args, directory)
     if value.name is None:
         raise FlowUsageError("A FlowModel needs a name or a factory")
-    memoize = {} if value.memoize is None else {"memoize": value.memoize}
     created = get_model(
         value.name,
         role=value.role,
         config=effective or GenerateConfig(),
         base_url=value.base_url,
         api_key=value.api_key,
-        **memoize,
+        memoize=True if value.memoize is None else value.memoize,  # inspect's default: True
         **model_args,
     )
     assert isinstance(created, Model)

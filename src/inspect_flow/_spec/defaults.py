@@ -43,12 +43,16 @@ def task_with_defaults(task: FlowTask, defaults: FlowDefaults | None) -> FlowTas
     merged = _layered(task, defaults.task, defaults.task_prefix, task_name(task))
     update: dict[str, Any] = {}
     if defaults.config is not None:
-        update["config"] = merge(defaults.config, merged.config) if merged.config else defaults.config
+        update["config"] = (
+            merge(defaults.config, merged.config) if merged.config else defaults.config
+        )
     if merged.model is not None:
         update["model"] = _model(merged.model, defaults)
     if merged.model_roles:
         update["model_roles"] = {
-            role: [_model(m, defaults) for m in ref] if isinstance(ref, list) else _model(ref, defaults)
+            role: [_model(m, defaults) for m in ref]
+            if isinstance(ref, list)
+            else _model(ref, defaults)
             for role, ref in merged.model_roles.items()
         }
     if merged.solver is not None:

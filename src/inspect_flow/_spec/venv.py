@@ -102,7 +102,11 @@ def temporary_venv(spec: FlowSpec, spec_dir: str, status: Status | None = None) 
         else:  # another Python cannot import this environment's packages: install ours
             targets = [*_self_requirements(minor), *targets]
         if targets:
-            install = [*_installer(uv, python), *_uv_args(spec, uv), *(a for t in targets for a in t)]
+            install = [
+                *_installer(uv, python),
+                *_uv_args(spec, uv),
+                *(a for t in targets for a in t),
+            ]
             _run(install, "Could not install the dependencies")
         if status:
             count = len(targets)

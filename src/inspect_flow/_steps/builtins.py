@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from inspect_flow._errors import FlowUsageError, StepOptionError
+from inspect_flow._errors import StepOptionError
 from inspect_flow._steps.author import resolve_author
 from inspect_flow._steps.step import StepResult, checks_options, step
 

@@ -81,7 +81,7 @@ def _first_parameter(func: Callable[..., Any]) -> str | None:
 
 
 def _wrapper_signature(func: Callable[..., Any]) -> Any:
-    """The wrapper's signature: ``logs_or_paths`` first (as 0.14), then the step's options.
+    """Return the wrapper's signature: ``logs_or_paths`` first (as 0.14), then the options.
 
     Adds ``dry_run`` and ``store``, which every step call accepts.
     """
@@ -227,7 +227,9 @@ def _note_site(exc: Exception, info: StepInfo) -> None:
     where = f"Step '{info.name}' failed{site}"
     try:
         exc.__flow_step_site__ = where  # type: ignore[attr-defined]
-        exc.add_note(where)
+        add_note = getattr(exc, "add_note", None)  # Python 3.11+: shown under the traceback
+        if add_note is not None:
+            add_note(where)
     except (AttributeError, TypeError):  # an exception type that refuses attributes
         pass
 
