@@ -88,9 +88,12 @@ def spec_yaml(value: Any) -> str:
 
 def _object_name(value: Any) -> str:
     from inspect_ai import Task
+    from inspect_ai.model import Model
 
     if isinstance(value, Task):
         return f"<Task {value.name}>"
+    if isinstance(value, Model):
+        return f"<Model {value}>"
     name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
     if callable(value) and name:
         return f"<function {name}>"
