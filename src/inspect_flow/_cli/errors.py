@@ -1,4 +1,4 @@
-"""Exceptions → one line on stderr + an exit code, in one place (DESIGN §3 item 6).
+"""Exceptions → one line on stderr + an exit code, in one place.
 
 0 ok · 1 failure (no logs, I/O, conflicts, partial failure) · 2 usage (bad option/value, unknown
 step or filter, nonexistent PATH) · 3 ``check``/``run`` incomplete · 4 a broken ``_flow.py``, step
