@@ -174,7 +174,7 @@ def test_old_shapes_still_load() -> None:
     assert old.task == FlowTask(
         model="mockllm/model", epochs=2, extra_args=FlowExtraArgs(task={"n": 1})
     )
-    assert FlowFactory(function="parts.py@addition").factory == "parts.py@addition"
+    assert FlowFactory(function="parts.py@corpus_sum").factory == "parts.py@corpus_sum"
     spec = FlowSpec.model_validate({"defaults": {"model": "mockllm/model", "message_limit": 3}})
     assert spec.defaults is not None and spec.defaults.task is not None
     assert spec.defaults.task.message_limit == 3

@@ -4,7 +4,7 @@ from inspect_ai import Task
 from inspect_ai.dataset import Sample
 from inspect_ai.model import GenerateConfig, get_model
 from inspect_ai.scorer import match
-from parts import addition, answer, echo, exact, greeting, mock_model
+from parts import corpus_answer, corpus_echo, corpus_exact, corpus_hello, corpus_sum, mock_model
 
 from inspect_flow import (
     FlowAgent,
@@ -45,22 +45,25 @@ FlowSpec(
     defaults=FlowDefaults(
         config=GenerateConfig(seed=1),
         agent=FlowAgent(args={"style": "long"}),
-        agent_prefix={"ec": FlowAgent(flow_metadata={"kind": "agent"})},
+        agent_prefix={"corpus_e": FlowAgent(flow_metadata={"kind": "agent"})},
         model=FlowModel(memoize=False),
         model_prefix={"mockllm/": FlowModel(config=GenerateConfig(max_tokens=32))},
         solver=FlowSolver(args={"tone": "warm"}),
-        solver_prefix={"an": FlowSolver(flow_metadata={"kind": "solver"})},
+        solver_prefix={"corpus_a": FlowSolver(flow_metadata={"kind": "solver"})},
         task=FlowTask(model="mockllm/model"),
-        task_prefix={"gr": FlowTask(epochs=2)},
+        task_prefix={"corpus_h": FlowTask(epochs=2)},
     ),
     flow_metadata={"owner": "py"},
     tasks=[
         FlowTask(
-            factory=FlowFactory[Task](factory=addition, args={"n": 5}),
+            factory=FlowFactory[Task](factory=corpus_sum, args={"n": 5}),
             extra_args=FlowExtraArgs(solver={"tone": "dry"}, task={"level": "hard"}),
-            solver=[FlowSolver(factory=answer, args={"prefix": ""}), "parts.py@answer"],
+            solver=[
+                FlowSolver(factory=corpus_answer, args={"prefix": ""}),
+                "parts.py@corpus_answer",
+            ],
             scorer=[
-                FlowScorer(factory=FlowFactory(factory=exact, args={"strict": False})),
+                FlowScorer(factory=FlowFactory(factory=corpus_exact, args={"strict": False})),
                 match(),
             ],
             model=FlowModel(factory=mock_model, name="mockllm/model"),
@@ -68,13 +71,13 @@ FlowSpec(
             epochs=FlowEpochs(epochs=1),
         ),
         FlowTask(
-            factory=greeting,
-            solver=FlowAgent(factory=echo, name="echo"),
+            factory=corpus_hello,
+            solver=FlowAgent(factory=corpus_echo, name="corpus_echo"),
             model=get_model("mockllm/model"),
             model_roles={"grader": get_model("mockllm/model")},
             sample_id=2,
         ),
-        FlowTask(name="parts.py@addition", args={"n": 1}, solver=answer(prefix="")),
+        FlowTask(name="parts.py@corpus_sum", args={"n": 1}, solver=corpus_answer(prefix="")),
         Task(dataset=[Sample(input="x", target="x")], name="inline"),
     ],
     instantiate=InstantiateConfig(mode="by_task", max_threads=2),

@@ -23,21 +23,28 @@ models = models_with(
 )
 configs = configs_with(config=[GenerateConfig(max_tokens=10)], seed=3)
 solvers = solvers_with(
-    solver=solvers_matrix(solver="parts.py@answer", args=[{"prefix": ""}]), flow_metadata={"m": 1}
+    solver=solvers_matrix(solver="parts.py@corpus_answer", args=[{"prefix": ""}]),
+    flow_metadata={"m": 1},
 )
-agents = agents_with(agent=agents_matrix(agent=["parts.py@echo"], args=[{"style": "x"}]), args={})
+agents = agents_with(
+    agent=agents_matrix(agent=["parts.py@corpus_echo"], args=[{"style": "x"}]), args={}
+)
 
 FlowSpec(
     log_dir="matrix-logs",
     instantiate="parallel",
     tasks=[
         *tasks_matrix(
-            task=["parts.py@addition"],
+            task=["parts.py@corpus_sum"],
             model=models,
             config=configs,
             args=[{"n": 1}, {"n": 2}],
         ),
-        *tasks_with(task=FlowTask(name="parts.py@greeting"), solver=solvers, model="mockllm/model"),
-        *tasks_with(task="parts.py@greeting", solver=agents[0], model="mockllm/model", version=3),
+        *tasks_with(
+            task=FlowTask(name="parts.py@corpus_hello"), solver=solvers, model="mockllm/model"
+        ),
+        *tasks_with(
+            task="parts.py@corpus_hello", solver=agents[0], model="mockllm/model", version=3
+        ),
     ],
 )

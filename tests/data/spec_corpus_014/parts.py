@@ -9,7 +9,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 
 @solver
-def answer(prefix: str = "", tone: str = "plain") -> Solver:
+def corpus_answer(prefix: str = "", tone: str = "plain") -> Solver:
     """Answer with the target, without calling the model."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
@@ -20,7 +20,7 @@ def answer(prefix: str = "", tone: str = "plain") -> Solver:
 
 
 @agent
-def echo(style: str = "short") -> Agent:
+def corpus_echo(style: str = "short") -> Agent:
     """An agent that answers without calling the model."""
 
     async def execute(state: AgentState) -> AgentState:
@@ -30,8 +30,8 @@ def echo(style: str = "short") -> Agent:
 
 
 @scorer(metrics=[accuracy()])
-def exact(strict: bool = True) -> Scorer:
-    """Compare the answer with the target."""
+def corpus_exact(strict: bool = True) -> Scorer:
+    """Compare the corpus_answer with the target."""
 
     async def score(state: TaskState, target: Target) -> Score:
         return Score(value=1 if state.output.completion == target.text else 0)
@@ -40,17 +40,17 @@ def exact(strict: bool = True) -> Scorer:
 
 
 @task
-def addition(n: int = 3, level: str = "easy") -> Task:
+def corpus_sum(n: int = 3, level: str = "easy") -> Task:
     """N samples asking for sums."""
     samples = [Sample(id=i + 1, input=f"{i}+{i}?", target=str(2 * i)) for i in range(n)]
-    return Task(dataset=samples, solver=answer(), scorer=match())
+    return Task(dataset=samples, solver=corpus_answer(), scorer=match())
 
 
 @task
-def greeting() -> Task:
+def corpus_hello() -> Task:
     """Two samples."""
     samples = [Sample(id=1, input="hi", target="hello"), Sample(id=2, input="yo", target="hey")]
-    return Task(dataset=samples, solver=answer(), scorer=match())
+    return Task(dataset=samples, solver=corpus_answer(), scorer=match())
 
 
 def mock_model(name: str | None, config: GenerateConfig, seed: int = 0) -> Model:
