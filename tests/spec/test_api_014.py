@@ -100,3 +100,17 @@ def test_iter_model_refs_finds_every_model_with_its_path_role_and_kind() -> None
 
 def test_display_type_lists_inspects_display_modes() -> None:
     assert typing.get_args(DisplayType) == ("full", "conversation", "rich", "plain", "log", "none")
+
+
+def test_uv_sync_args_go_to_uv_and_need_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from inspect_flow import FlowDependencies
+    from inspect_flow._errors import FlowError
+    from inspect_flow._spec.venv import _uv_args
+
+    listed = FlowSpec(dependencies=FlowDependencies(uv_sync_args=["--frozen", "--no-dev"]))
+    text = FlowSpec(dependencies=FlowDependencies(uv_sync_args="--frozen --index-url 'a b'"))
+    assert _uv_args(listed, "/bin/uv") == ["--frozen", "--no-dev"]
+    assert _uv_args(text, "/bin/uv") == ["--frozen", "--index-url", "a b"]
+    assert _uv_args(FlowSpec(), None) == []
+    with pytest.raises(FlowError, match="uv_sync_args needs uv"):
+        _uv_args(listed, None)
