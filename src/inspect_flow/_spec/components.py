@@ -112,13 +112,15 @@ def scorer(value: Any, directory: str, extra: FlowExtraArgs | None) -> Any:
     return value
 
 
-def _create_part(
-    kind: str,
-    part: FlowSolver | FlowAgent | FlowScorer,
-    directory: str,
-    extra: dict[str, Any] | None,
-) -> Any:
-    """Create a solver, agent or scorer from its ``factory`` (if given) or its ``name``."""
+def factory_and_args(part: Any) -> tuple[Any, dict[str, Any]]:
+    """Return what creates ``part`` (its ``factory``, else its ``name``) and the arguments.
+
+    A ``FlowFactory``'s own args go under ``part.args`` (the part's args win).
+
+    Raises:
+        FlowUsageError: ``part`` has neither a factory nor a name.
+
+    """
     args = dict(part.args or {})
     source: Any = part.factory
     if isinstance(source, FlowFactory):
@@ -128,6 +130,17 @@ def _create_part(
         source = part.name
     if source is None:
         raise FlowUsageError(f"A {type(part).__name__} needs a name or a factory")
+    return source, args
+
+
+def _create_part(
+    kind: str,
+    part: FlowSolver | FlowAgent | FlowScorer,
+    directory: str,
+    extra: dict[str, Any] | None,
+) -> Any:
+    """Create a solver, agent or scorer from its ``factory`` (if given) or its ``name``."""
+    source, args = factory_and_args(part)
     if callable(source):
         return source(**{**accepted(source, extra, args), **args})
     create = _inspect.scorer_named if kind == "scorer" else _inspect.solver_named

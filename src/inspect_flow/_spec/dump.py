@@ -76,7 +76,7 @@ def spec_data(value: Any) -> Any:
         return [spec_data(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    return _object_name(value)
+    return object_name(value)
 
 
 def spec_yaml(value: Any) -> str:
@@ -86,7 +86,8 @@ def spec_yaml(value: Any) -> str:
     return yaml.safe_dump(spec_data(value), sort_keys=False, allow_unicode=True)
 
 
-def _object_name(value: Any) -> str:
+def object_name(value: Any) -> str:
+    """Name a Python object in a dump (``<function addition>``, ``<Task inline>``)."""
     from inspect_ai import Task
     from inspect_ai.model import Model
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_ai.model import GenerateConfig
 
-from inspect_flow._errors import FlowError, FlowUsageError
+from inspect_flow._errors import FlowError
 from inspect_flow._spec import _inspect, components
 from inspect_flow._spec.defaults import task_with_defaults
 from inspect_flow._spec.identity import TaskIdentity, split_identifier
@@ -137,15 +137,7 @@ def _create(flow_task: FlowTask, base_dir: str) -> Task:
 
     directory = flow_task._base_dir or base_dir
     extra = flow_task.extra_args or FlowExtraArgs()
-    args = dict(flow_task.args or {})
-    source: Any = flow_task.factory
-    if isinstance(source, FlowFactory):
-        args = {**source.args, **args}
-        source = source.factory
-    if source is None:
-        source = flow_task.name
-    if source is None:
-        raise FlowUsageError("A FlowTask needs a name or a factory")
+    source, args = components.factory_and_args(flow_task)
     try:
         if callable(source):
             task = source(**{**components.accepted(source, extra.task, args), **args})

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from inspect_flow._errors import FlowUsageError
+from inspect_flow._spec.dump import object_name
 from inspect_flow._spec.models import FlowSpec
 
 _HINT = (
@@ -80,19 +81,10 @@ def _violations(value: Any, path: str) -> Iterator[SpecViolation]:
         for field in dataclasses.fields(value):
             yield from _violations(getattr(value, field.name), _join(path, field.name))
     elif value is not None and not isinstance(value, (str, int, float, bool)):
-        yield SpecViolation(path, f"{describe_object(value)} cannot be written to a spec file")
-
-
-def describe_object(value: Any) -> str:
-    """Name a Python object for a message (``the function addition``, ``an inspect Task``)."""
-    from inspect_ai import Task
-
-    if isinstance(value, Task):
-        return f"the inspect Task {value.name}"
-    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
-    if callable(value) and name:
-        return f"the function {name}"
-    return f"a {type(value).__name__} object"
+        shown = object_name(value)
+        yield SpecViolation(
+            path, f"{shown} is a Python object: it cannot be written to a spec file"
+        )
 
 
 def _join(path: str, name: str) -> str:
