@@ -114,3 +114,30 @@ def test_uv_sync_args_go_to_uv_and_need_it(monkeypatch: pytest.MonkeyPatch) -> N
     assert _uv_args(FlowSpec(), None) == []
     with pytest.raises(FlowError, match="uv_sync_args needs uv"):
         _uv_args(listed, None)
+
+
+def test_after_instantiate_in_0_14_form_receives_the_tasks(work: Path) -> None:
+    """0.14's hook is ``func(list[Task]) -> list[Task] | None``: one parameter of any name."""
+    import shutil
+
+    from inspect_flow.api import check
+
+    shutil.copy(Path(__file__).parents[1] / "data" / "spec_corpus_014" / "parts.py", work)
+    write_file(
+        work / "spec.py",
+        "from inspect_ai import task_with\n"
+        "from inspect_flow import FlowSpec, FlowTask, after_instantiate\n"
+        "\n"
+        "@after_instantiate\n"
+        "def limit_all(task_list):\n"
+        "    return [task_with(t, message_limit=7) for t in task_list]\n"
+        "\n"
+        "FlowSpec(log_dir='logs',\n"
+        "         tasks=[FlowTask(name='parts.py@corpus_hello', model='mockllm/model')])\n",
+    )
+    from inspect_flow._spec.instantiate import instantiate_tasks
+
+    spec = load_spec("spec.py")
+    (only,) = instantiate_tasks(spec, str(work))
+    assert only.task.message_limit == 7
+    assert check(spec).tasks[0].total_samples == 2
