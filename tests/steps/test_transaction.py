@@ -45,7 +45,7 @@ def tag_copy_raise(logs: list[EvalLog], *, dest: str) -> list[EvalLog]:
 
 
 @log_filter
-def reviewed(log: EvalLog) -> bool:
+def txn_reviewed(log: EvalLog) -> bool:
     return "review_done" in log.tags and "review_needed" not in log.tags
 
 
@@ -55,7 +55,7 @@ PROMOTE_DEST: list[str] = []
 @step
 def promote(logs: list[EvalLog]) -> list[EvalLog]:
     """Promote reviewed logs to production (the user docs' example step)."""
-    logs = [log for log in logs if reviewed(log)]
+    logs = [log for log in logs if txn_reviewed(log)]
     logs = tag(logs, add=["promoted"], reason="Passed review", author="me")
     return copy(logs, dest=PROMOTE_DEST[0])
 
