@@ -19,7 +19,7 @@ from inspect_ai.log import (
 )
 
 from inspect_flow._check.counting import valid_samples, valid_samples_all
-from inspect_flow._logs.samples import count_samples
+from inspect_flow._logs import count_samples
 
 
 def _completed(path: str) -> int:

@@ -102,6 +102,18 @@ def info(text: str, *, to_stdout: bool = False) -> None:
     _console(stderr=not to_stdout).print(f"[blue]ℹ[/blue] {_escape(text)}")
 
 
+def notice(level: str, text: str) -> None:
+    """Print a notice on stderr: ``plain`` as is, ``info``/``warn``/``error`` with their icon."""
+    if level == "info":
+        info(text)
+    elif level == "warn":
+        warn(text)
+    elif level == "error":
+        error(text)
+    else:
+        err(text)
+
+
 def _escape(text: str) -> str:
     from rich.markup import escape
 

@@ -51,8 +51,11 @@ def message_for(exc: BaseException) -> str:
         return text
     if isinstance(exc, FlowError):
         return f"✗ Error: {_friendly(one_line(exc))}"
-    # Not one of ours: say what it was in one line; the traceback is opt-in.
-    return f"✗ Error: {type(exc).__name__}: {one_line(exc)}"
+    # Not one of ours: say what it was in one line; the traceback is opt-in. An error that
+    # escaped a step names the step and the line of its file that raised it.
+    site = getattr(exc, "__flow_step_site__", None)
+    prefix = f"{site}: " if isinstance(site, str) else ""
+    return f"✗ Error: {prefix}{type(exc).__name__}: {one_line(exc)}"
 
 
 def _friendly(text: str) -> str:
