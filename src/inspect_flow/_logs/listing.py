@@ -106,15 +106,28 @@ def _expand_one(
     fs.invalidate_cache()  # s3fs caches listings: a long-lived process must see the bucket now
     key = location[len("s3://") :]
     try:
-        if fs.isfile(key):
+        kind = _s3_kind(fs, key)
+        if kind == "file":
             _require_log_name(user_path, paths.basename(location))
             return [location]
         found = _walk_s3(location, recursive)
-        if not found and not fs.isdir(key):
+        if not found and kind != "directory":
             raise PathNotFoundError(f"Path not found: {user_path}")
     except FileNotFoundError as exc:
         raise PathNotFoundError(f"Path not found: {user_path}") from exc
     return _sorted(found)
+
+
+def _s3_kind(fs: Any, key: str) -> str | None:
+    """Return ``file``, ``directory`` or None (nothing there).
+
+    Unlike ``fs.isfile``, which answers False to any error, a failure to ask (a timeout, access
+    denied) is raised at once instead of costing a second round of requests.
+    """
+    try:
+        return str(fs.info(key).get("type"))
+    except FileNotFoundError:
+        return None
 
 
 def _require_bucket(user_path: str, location: str) -> None:

@@ -7,7 +7,7 @@ S3 requests give up in bounded time: each attempt waits at most ``S3_CONNECT_TIM
 connect and ``INSPECT_FLOW_S3_TIMEOUT`` seconds (default ``S3_READ_TIMEOUT``) for each read, and
 botocore makes at most ``S3_ATTEMPTS`` attempts (or ``AWS_MAX_ATTEMPTS``); s3fs does not retry on
 top. A request to an endpoint that stopped answering therefore fails after about 3 x 10 s, and a
-command (which makes a few requests in a row before it can report) after a minute or two, instead
+command (which may make a few requests in a row before it can report) within about a minute, instead
 of retrying for many minutes; a refused connection fails within seconds.
 """
 
