@@ -128,10 +128,16 @@ def test_file_steps_help_matches_golden(work: Path) -> None:
     check_golden("step_file_help.txt", result.stdout)
 
 
-def test_tag_help_is_the_reference_help_plus_json() -> None:
+def test_tag_help_is_the_reference_help_plus_json_and_shard() -> None:
     reference = (GOLDEN / "reference_step_tag_help.txt").read_text()
     ours = flow_cli("step", "tag", "--help").stdout
-    json_line = "  --json                          Print a machine-readable report on stdout.\n"
+    json_line = (
+        "  --json                          Print a machine-readable report on stdout.\n"
+        "  --shard I/N                     Process only part I of N (0-based) of the\n"
+        "                                  selected logs, split by a stable hash of\n"
+        "                                  each log's location: N machines given 0/N\n"
+        "                                  ... N-1/N process every log once.\n"
+    )
     assert ours == reference.replace(
         "  --dry-run                       Preview changes without writing to disk.\n",
         "  --dry-run                       Preview changes without writing to disk.\n" + json_line,

@@ -485,6 +485,7 @@ def test_first_parameter_and_reserved_names_are_skipped() -> None:
         "display",
         "log_level",
         "json",
+        "shard",
         "help",
     }
     assert names(reserved) == ["keep"]

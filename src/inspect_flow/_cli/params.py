@@ -22,7 +22,18 @@ from inspect_flow._errors import FlowUsageError, UserFileError
 from inspect_flow._keyvalue import parse_key_values
 
 RESERVED: frozenset[str] = frozenset(
-    {"store", "filter", "exclude", "recursive", "dry_run", "display", "log_level", "json", "help"}
+    {
+        "store",
+        "filter",
+        "exclude",
+        "recursive",
+        "dry_run",
+        "display",
+        "log_level",
+        "json",
+        "shard",
+        "help",
+    }
 )
 """Parameter names owned by the common step options; they never get a step option."""
 

@@ -28,7 +28,26 @@ You can also load steps from an arbitrary Python file:
 
 _PATH_PARAM = "flow_paths"  # an unlikely name, so a step parameter called `path(s)` can't collide
 # The click names of the common options (``--json`` is ``as_json``), shown under "Common Options".
-COMMON_NAMES = tuple("store filter exclude recursive dry_run as_json display log_level".split())
+COMMON_NAMES = tuple(
+    "store filter exclude recursive dry_run as_json shard display log_level".split()
+)
+
+
+class _ShardType(click.ParamType):  # type: ignore[type-arg]
+    """``I/N``: part I (0-based) of N; a bad value is a usage error naming the option."""
+
+    name = "I/N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        from inspect_flow._errors import FlowUsageError
+        from inspect_flow._steps.shard import parse_shard
+
+        try:
+            return parse_shard(str(value))
+        except FlowUsageError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 def _common_params() -> list[click.Parameter]:
@@ -63,6 +82,14 @@ def _common_params() -> list[click.Parameter]:
         click.Option(["--dry-run"], is_flag=True, help="Preview changes without writing to disk."),
         click.Option(
             ["--json", "as_json"], is_flag=True, help="Print a machine-readable report on stdout."
+        ),
+        click.Option(
+            ["--shard"],
+            type=_ShardType(),
+            default=None,
+            help="Process only part I of N (0-based) of the selected logs, split by a stable "
+            "hash of each log's location: N machines given 0/N ... N-1/N process every log "
+            "once.",
         ),
     ]
 
@@ -155,6 +182,7 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
                 filter=list(values["filter"]),
                 exclude=list(values["exclude"]),
                 recursive=values["recursive"],
+                shard=values["shard"],
                 **kwargs,
             )
     except CommitError as exc:

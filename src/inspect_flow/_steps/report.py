@@ -50,7 +50,7 @@ _SUMMARY_ORDER: tuple[Status, ...] = (
 
 
 NoticeKind = Literal[
-    "dry-run", "filter", "exclude", "unreadable", "skipped", "unreadable-copy", "cleanup"
+    "dry-run", "shard", "filter", "exclude", "unreadable", "skipped", "unreadable-copy", "cleanup"
 ]
 Level = Literal["plain", "info", "warn", "error"]
 

@@ -12,6 +12,7 @@ from inspect_flow._registry import StepInfo, registered_steps
 from inspect_flow._runtime import ensure_initialised
 from inspect_flow._steps.context import StepContext, active
 from inspect_flow._steps.report import StepReport
+from inspect_flow._steps.shard import Shard, check_shard, in_shard
 from inspect_flow._steps.step import check_options, invoke, step_info_of
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ def run_step(
     expand_paths: bool = True,
     store: Any = None,
     *args: Any,
+    shard: Shard | str | None = None,
     **kwargs: Any,
 ) -> StepReport:
     """Run a step over logs, the way ``flow step`` does.
@@ -48,22 +50,29 @@ def run_step(
         expand_paths: Expand directories into the logs they hold (False: paths are log files).
         store: A Flow Store to index written logs into (not yet available).
         *args: Positional arguments for the step.
+        shard: Process only part ``(i, n)`` (or ``"i/n"``) of the selection: the logs whose
+            normalised location hashes to part ``i`` of ``n`` (0-based; see ``docs/scale.md``).
+            ``n`` machines given ``(0, n)`` … ``(n - 1, n)`` process every log exactly once.
+            Keyword only.
         **kwargs: The step's options.
 
     Returns:
         The per-log report (written / unchanged / skipped / unreadable / ...).
 
     Raises:
-        NoLogsError: Nothing was left to process.
+        NoLogsError: Nothing was left to process (with ``shard``: only when the PATHs hold no
+            logs at all; an empty part is a run over no logs).
+        FlowUsageError: An invalid ``shard``.
         CommitError: Some logs could not be written; none of the batch was left changed.
     """
     ensure_initialised()
+    part = None if shard is None else check_shard(shard)
     info = _resolve_step(step)
     ctx = StepContext(dry_run=dry_run, store=store)
     ctx.report.step = info.name
     with active(ctx):  # before reading: the run's version tokens are recorded in its session
         try:
-            _run(ctx, info, logs, filter, exclude, recursive, expand_paths, args, kwargs)
+            _run(ctx, info, logs, filter, exclude, recursive, expand_paths, part, args, kwargs)
         except CommitError as exc:
             exc.report = ctx.report  # the CLI renders what happened to each log
             raise
@@ -78,6 +87,7 @@ def _run(
     exclude: Filters,
     recursive: bool,
     expand_paths: bool,
+    shard: Shard | None,
     args: Sequence[Any],
     kwargs: dict[str, Any],
 ) -> None:
@@ -95,6 +105,10 @@ def _run(
         ctx.record_unreadable(unlistable)
     else:  # paths are log files: still one normal form (absolute file:// URIs, no ``..``)
         locations = [normalize(location) for location in locations]
+    if shard is not None:
+        if not given and not locations:
+            raise NoLogsError()
+        given, locations = _shard(ctx, shard, given, locations)
     includes, excludes = _filters(filter), _filters(exclude)
     headers: list[EvalLog] | None = None
     if includes or excludes:
@@ -103,7 +117,7 @@ def _run(
         count = len(headers)
     else:
         count = len(given) + len(locations)
-    if count == 0:
+    if count == 0 and shard is None:  # an empty part of a sharded run is not an error
         raise NoLogsError()
     if headers is None:
         headers = given + _read(ctx, sorted(locations))
@@ -115,6 +129,25 @@ def _run(
     for log in headers:
         if log.location not in touched:
             ctx.report.record(log.location, "unchanged")
+
+
+def _shard(
+    ctx: StepContext, shard: Shard, given: list[EvalLog], locations: list[str]
+) -> tuple[list[EvalLog], list[str]]:
+    """Keep the logs of ``shard`` and note ``Shard I/N: k of n logs``.
+
+    Before the filters, so each machine reads only its part's headers: a log's part depends on
+    its location alone, so this selects what sharding the filtered logs would.
+    """
+    total = len(given) + len(locations)
+    given = [
+        log for log in given if in_shard(normalize(log.location) if log.location else "", shard)
+    ]
+    locations = [location for location in locations if in_shard(location, shard)]
+    index, count = shard
+    kept = len(given) + len(locations)
+    ctx.report.note("shard", "plain", f"Shard {index}/{count}: {kept} of {total} logs")
+    return given, locations
 
 
 def _resolve_step(step: Callable[..., Any] | str) -> StepInfo:
