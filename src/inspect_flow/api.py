@@ -25,7 +25,7 @@ from inspect_flow._errors import (
 )
 from inspect_flow._filters import FilterFailedError
 from inspect_flow._lazy import lazy_dir, lazy_exports
-from inspect_flow._runtime import init
+from inspect_flow._runtime import bulk_gc, init
 
 _EXPORTS: dict[str, str] = {
     "run_step": "inspect_flow._steps.run",
@@ -84,6 +84,7 @@ __all__ = [
     "UserFileError",
     "WriteConflictError",
     "init",
+    "bulk_gc",
     "run_step",
     "tag",
     "metadata",

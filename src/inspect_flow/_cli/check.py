@@ -130,13 +130,18 @@ def check_command(
     from inspect_flow._cli.render.check import render_json, render_text
     from inspect_flow._errors import FlowError
     from inspect_flow._logs import display_path, normalize
+    from inspect_flow._runtime import bulk_gc
 
     apply_display_options(display, log_level)
     # In --json mode stdout carries the JSON only: anything else printed goes to stderr.
     quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     spec_path = display_path(normalize(config_file))
     # The status display goes to stderr; the table and summary below go to stdout.
-    with quiet, _output.actions(f"Flow Spec: {spec_path}", "CHECK", CHECK_ACTIONS) as status:
+    with (
+        quiet,
+        bulk_gc(),
+        _output.actions(f"Flow Spec: {spec_path}", "CHECK", CHECK_ACTIONS) as status,
+    ):
         with status.action("load", spec_path) as action:
             spec = _load(config_file, args, sets, limit, log_dir)
             count = len(spec.tasks or [])

@@ -153,6 +153,7 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
     from inspect_flow._cli.output import render_notice, render_step_report
     from inspect_flow._cli.params import python_only_message
     from inspect_flow._errors import CommitError, StepOptionError, StoreUnavailableError
+    from inspect_flow._runtime import bulk_gc
     from inspect_flow._steps.report import presenting
     from inspect_flow._steps.run import run_step
 
@@ -174,7 +175,7 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
     # (a user step calling print()) goes to stderr.
     quiet_stdout = contextlib.redirect_stdout(sys.stderr) if values["as_json"] else None
     try:
-        with quiet_stdout or contextlib.nullcontext(), presenting(render_notice):
+        with quiet_stdout or contextlib.nullcontext(), presenting(render_notice), bulk_gc():
             report = run_step(
                 info.wrapper,
                 user_paths,
