@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from inspect_flow._check.identify import IdentityCache
 from inspect_flow._check.result import CheckResult, CheckTask, qualifier_header
-from inspect_flow._spec.identity import TaskIdentity, file_match, split_identifier
+from inspect_flow._spec.identity import TaskIdentity, file_match
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -39,8 +40,9 @@ def match_logs(
     filtered: dict[int, list[str]] = {t.index: [] for t in spec_tasks}
     unrecognized: list[str] = []
     counted: list[tuple[SpecTask, EvalLog]] = []
+    identities = IdentityCache()
     for log in logs:
-        identity = _log_identity(log)
+        identity = identities.identity(log)
         if identity is None:
             unreadable[str(log.location)] = "not an eval log with a task identity"
             continue
@@ -67,17 +69,6 @@ def match_logs(
         unreadable=unreadable,
         qualifier_header=header,
     )
-
-
-def _log_identity(log: EvalLog) -> TaskIdentity | None:
-    from inspect_ai import task_identifier
-
-    try:
-        identifier = task_identifier(log, None)
-        file = log.eval.task_file
-        return split_identifier(identifier, file, log.eval.task, file)
-    except Exception:
-        return None
 
 
 def _owner(identity: TaskIdentity, tasks: list[SpecTask]) -> SpecTask | None:

@@ -41,6 +41,8 @@ class Staged:
         scratch: S3: the private local directory holding ``temp`` and ``backup``.
         pending: S3: the staged multipart upload or tail edit, until completed or aborted.
         made_dirs: Local copies: directories created for the destination (removed on failure).
+        fingerprint: The fingerprint of ``log`` (or of a copy's header), computed once when the
+            batch is planned and recorded in the session after the commit.
     """
 
     location: str
@@ -57,6 +59,7 @@ class Staged:
     scratch: str = ""
     pending: Any = None
     made_dirs: list[str] = field(default_factory=list)
+    fingerprint: str = ""
 
     @property
     def is_copy(self) -> bool:

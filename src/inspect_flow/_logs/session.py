@@ -100,11 +100,15 @@ class Session:
 
     # ---------------------------------------------------------------------------- log states
 
-    def remember(self, log: EvalLog, token: Token | None) -> LogState:
-        """Record the state of ``log`` (just read, planned or just written) under its location."""
+    def remember(self, log: EvalLog, token: Token | None, known: str = "") -> LogState:
+        """Record the state of ``log`` (just read, planned or just written) under its location.
+
+        ``known`` is the fingerprint of ``log`` when the caller has just computed it (the batch
+        has, for every header it wrote), so that each header is serialised once.
+        """
         state = LogState(
             token=token,
-            fingerprint=fingerprint(log),
+            fingerprint=known or fingerprint(log),
             tags=list(log.tags),
             metadata=copy.deepcopy(log.metadata),
             identity=identity(log),
@@ -122,8 +126,16 @@ class Session:
 
     def needs_write(self, log: EvalLog) -> bool:
         """Return False when ``log``'s header is exactly what this run last read or wrote."""
+        return bool(self.changed(log))
+
+    def changed(self, log: EvalLog) -> str:
+        """Return ``log``'s fingerprint if its header is not what this run last read or wrote.
+
+        An empty string when it is (nothing to write).
+        """
         state = self._states.get(log.location)
-        return state is None or state.fingerprint != fingerprint(log)
+        current = fingerprint(log)
+        return current if state is None or state.fingerprint != current else ""
 
     # ------------------------------------------------------------------------ S3 read caches
 
