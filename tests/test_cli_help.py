@@ -128,7 +128,7 @@ def test_file_steps_help_matches_golden(work: Path) -> None:
     check_golden("step_file_help.txt", result.stdout)
 
 
-def test_tag_help_is_the_reference_help_plus_json_and_shard() -> None:
+def test_tag_help_is_the_reference_help_plus_json_shard_and_batch_size() -> None:
     reference = (GOLDEN / "reference_step_tag_help.txt").read_text()
     ours = flow_cli("step", "tag", "--help").stdout
     json_line = (
@@ -137,6 +137,10 @@ def test_tag_help_is_the_reference_help_plus_json_and_shard() -> None:
         "                                  selected logs, split by a stable hash of\n"
         "                                  each log's location: N machines given 0/N\n"
         "                                  ... N-1/N process every log once.\n"
+        "  --batch-size N                  Process the logs in batches of N, each read,\n"
+        "                                  run and written as its own all-or-nothing\n"
+        "                                  transaction (bounded memory; the step sees\n"
+        "                                  one batch at a time).  [x>=1]\n"
     )
     assert ours == reference.replace(
         "  --dry-run                       Preview changes without writing to disk.\n",

@@ -486,6 +486,7 @@ def test_first_parameter_and_reserved_names_are_skipped() -> None:
         "log_level",
         "json",
         "shard",
+        "batch_size",
         "help",
     }
     assert names(reserved) == ["keep"]

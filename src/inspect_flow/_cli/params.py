@@ -32,6 +32,7 @@ RESERVED: frozenset[str] = frozenset(
         "log_level",
         "json",
         "shard",
+        "batch_size",
         "help",
     }
 )

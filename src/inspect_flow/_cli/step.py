@@ -29,7 +29,7 @@ You can also load steps from an arbitrary Python file:
 _PATH_PARAM = "flow_paths"  # an unlikely name, so a step parameter called `path(s)` can't collide
 # The click names of the common options (``--json`` is ``as_json``), shown under "Common Options".
 COMMON_NAMES = tuple(
-    "store filter exclude recursive dry_run as_json shard display log_level".split()
+    "store filter exclude recursive dry_run as_json shard batch_size display log_level".split()
 )
 
 
@@ -90,6 +90,14 @@ def _common_params() -> list[click.Parameter]:
             help="Process only part I of N (0-based) of the selected logs, split by a stable "
             "hash of each log's location: N machines given 0/N ... N-1/N process every log "
             "once.",
+        ),
+        click.Option(
+            ["--batch-size"],
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="N",
+            help="Process the logs in batches of N, each read, run and written as its own "
+            "all-or-nothing transaction (bounded memory; the step sees one batch at a time).",
         ),
     ]
 
@@ -184,6 +192,7 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
                 exclude=list(values["exclude"]),
                 recursive=values["recursive"],
                 shard=values["shard"],
+                batch_size=values["batch_size"],
                 **kwargs,
             )
     except CommitError as exc:

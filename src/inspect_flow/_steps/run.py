@@ -36,6 +36,7 @@ def run_step(
     store: Any = None,
     *args: Any,
     shard: Shard | str | None = None,
+    batch_size: int | None = None,
     **kwargs: Any,
 ) -> StepReport:
     """Run a step over logs, the way ``flow step`` does.
@@ -54,6 +55,11 @@ def run_step(
             normalised location hashes to part ``i`` of ``n`` (0-based; see ``docs/scale.md``).
             ``n`` machines given ``(0, n)`` … ``(n - 1, n)`` process every log exactly once.
             Keyword only.
+        batch_size: Process the selection in consecutive batches of this many logs (in location
+            order), each read, given to the step and committed as its own all-or-nothing
+            transaction before the next is read: memory holds one batch. The step sees one batch
+            at a time. A failed batch ends the run and the batches before it stay written (run
+            again to resume: edits already made write nothing). Keyword only.
         **kwargs: The step's options.
 
     Returns:
@@ -62,17 +68,19 @@ def run_step(
     Raises:
         NoLogsError: Nothing was left to process (with ``shard``: only when the PATHs hold no
             logs at all; an empty part is a run over no logs).
-        FlowUsageError: An invalid ``shard``.
+        FlowUsageError: An invalid ``shard`` or ``batch_size``.
         CommitError: Some logs could not be written; none of the batch was left changed.
     """
     ensure_initialised()
     part = None if shard is None else check_shard(shard)
+    batch = None if batch_size is None else _check_batch_size(batch_size)
     info = _resolve_step(step)
     ctx = StepContext(dry_run=dry_run, store=store)
     ctx.report.step = info.name
     with active(ctx):  # before reading: the run's version tokens are recorded in its session
         try:
-            _run(ctx, info, logs, filter, exclude, recursive, expand_paths, part, args, kwargs)
+            selection = (filter, exclude, recursive, expand_paths, part, batch)
+            _run(ctx, info, logs, *selection, args, kwargs)
         except CommitError as exc:
             exc.report = ctx.report  # the CLI renders what happened to each log
             raise
@@ -88,6 +96,7 @@ def _run(
     recursive: bool,
     expand_paths: bool,
     shard: Shard | None,
+    batch_size: int | None,
     args: Sequence[Any],
     kwargs: dict[str, Any],
 ) -> None:
@@ -110,6 +119,10 @@ def _run(
             raise NoLogsError()
         given, locations = _shard(ctx, shard, given, locations)
     includes, excludes = _filters(filter), _filters(exclude)
+    if batch_size is not None:
+        batches = (given, sorted(locations), includes, excludes, batch_size, shard is not None)
+        _run_batches(ctx, info, *batches, args, kwargs)
+        return
     headers: list[EvalLog] | None = None
     if includes or excludes:
         headers = given + _read(ctx, locations)
@@ -121,6 +134,17 @@ def _run(
         raise NoLogsError()
     if headers is None:
         headers = given + _read(ctx, sorted(locations))
+    _call_and_commit(ctx, info, headers, args, kwargs)
+
+
+def _call_and_commit(
+    ctx: StepContext,
+    info: StepInfo,
+    headers: list[EvalLog],
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+) -> None:
+    """Call the step on ``headers`` (sorted by location), commit, and report the untouched logs."""
     headers.sort(key=lambda log: log.location)
     if headers:
         invoke(info, headers, args, kwargs)
@@ -129,6 +153,47 @@ def _run(
     for log in headers:
         if log.location not in touched:
             ctx.report.record(log.location, "unchanged")
+
+
+def _run_batches(
+    ctx: StepContext,
+    info: StepInfo,
+    given: list[EvalLog],
+    locations: list[str],
+    includes: list[tuple[str, LogFilter]],
+    excludes: list[tuple[str, LogFilter]],
+    batch_size: int,
+    sharded: bool,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+) -> None:
+    """Run the step over consecutive batches of ``batch_size`` logs, each its own transaction.
+
+    Each batch is read, filtered, given to the step and committed (all or nothing) before the next
+    is read; then the run's session forgets it, so memory holds one batch's headers at a time. A
+    failed commit ends the run: the batches before it stay written.
+    """
+    if not given and not locations:
+        raise NoLogsError()
+    pending: list[tuple[str, EvalLog | None]] = sorted(
+        [(log.location or "", log) for log in given] + [(loc, None) for loc in locations],
+        key=lambda pair: pair[0],
+    )
+    counts: dict[tuple[str, str], list[int]] = {}  # (kind, name) -> [kept, before]
+    kept = 0
+    for start in range(0, len(pending), batch_size):
+        batch = pending[start : start + batch_size]
+        headers = [log for _, log in batch if log is not None]
+        headers += _read(ctx, [loc for loc, log in batch if log is None])
+        if includes or excludes:
+            headers = filter_logs(headers, includes, excludes, counts)
+        kept += len(headers)
+        _call_and_commit(ctx, info, headers, args, kwargs)
+        ctx.session.close()  # the batch's states and cached bodies: not needed any more
+    for (kind, name), (after, before) in counts.items():
+        _note_filter(ctx.report, kind, name, after, before)
+    if kept == 0 and not sharded:
+        raise NoLogsError()
 
 
 def _shard(
@@ -148,6 +213,12 @@ def _shard(
     kept = len(given) + len(locations)
     ctx.report.note("shard", "plain", f"Shard {index}/{count}: {kept} of {total} logs")
     return given, locations
+
+
+def _check_batch_size(size: object) -> int:
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise FlowUsageError(f"Invalid batch size {size!r}: expected a whole number >= 1")
+    return size
 
 
 def _resolve_step(step: Callable[..., Any] | str) -> StepInfo:
@@ -184,14 +255,47 @@ def apply_filters(
     Notes ``Filter: NAME — k/n logs matched`` / ``Exclude: NAME — k/n logs remaining`` per filter
     in ``report``.
     """
+    counts: dict[tuple[str, str], list[int]] = {}
+    logs = filter_logs(logs, includes, excludes, counts)
+    for (kind, name), (after, before) in counts.items():
+        _note_filter(report, kind, name, after, before)
+    return logs
+
+
+def filter_logs(
+    logs: list[EvalLog],
+    includes: list[tuple[str, LogFilter]],
+    excludes: list[tuple[str, LogFilter]],
+    counts: dict[tuple[str, str], list[int]],
+) -> list[EvalLog]:
+    """Apply the filters; add each filter's ``[kept, before]`` to ``counts`` (keyed by kind, name).
+
+    The same filter given twice counts once per use.
+    """
     from inspect_flow._filters import apply_filter
 
-    for name, func in includes:
+    for index, (name, func) in enumerate(includes):
         before = len(logs)
         logs = [log for log in logs if apply_filter(name, func, log)]
-        report.note("filter", "plain", f"Filter: {name} — {len(logs)}/{before} logs matched")
-    for name, func in excludes:
+        _count(counts, ("filter", f"{index}\0{name}"), len(logs), before)
+    for index, (name, func) in enumerate(excludes):
         before = len(logs)
         logs = [log for log in logs if not apply_filter(name, func, log)]
-        report.note("exclude", "plain", f"Exclude: {name} — {len(logs)}/{before} logs remaining")
+        _count(counts, ("exclude", f"{index}\0{name}"), len(logs), before)
     return logs
+
+
+def _count(
+    counts: dict[tuple[str, str], list[int]], key: tuple[str, str], kept: int, before: int
+) -> None:
+    total = counts.setdefault(key, [0, 0])
+    total[0] += kept
+    total[1] += before
+
+
+def _note_filter(report: StepReport, kind: str, key: str, after: int, before: int) -> None:
+    name = key.split("\0", 1)[1]
+    if kind == "filter":
+        report.note("filter", "plain", f"Filter: {name} — {after}/{before} logs matched")
+    else:
+        report.note("exclude", "plain", f"Exclude: {name} — {after}/{before} logs remaining")
