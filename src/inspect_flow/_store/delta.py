@@ -144,6 +144,8 @@ class DeltaFlowStore(FlowStore):
             for where in locations:
                 _output.out(display_path(where))
         result = self.import_locations(locations, dry_run=dry_run)
+        for where, reason in result.skipped.items():
+            _output.error(f"Could not read log {display_path(where)}: {reason}")
         result.skipped = {**skipped, **result.skipped}
         report_import(result)
         return result
