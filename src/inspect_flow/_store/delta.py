@@ -248,13 +248,19 @@ def filter_locations(
     return [where for where in locations if where in kept], dict(result.errors)
 
 
-def report_import(result: ImportResult) -> None:
-    """Print an import's closing line (``✓ Imported N new logs to store``, or a dry-run one)."""
+def report_import(result: ImportResult, to_stdout: bool = True) -> None:
+    """Print an import's closing line (``✓ Imported N new logs to store``, or a dry-run one).
+
+    Args:
+        result: The import.
+        to_stdout: Print the result on stdout (the data of ``flow store import``); on stderr
+            when it is a side note of another command (a step run).
+    """
     count = len(result.imported)
     if result.dry_run:
         _output.out(f"[DRY RUN] Would import {count} new {_plural(count)} to store")
     elif count:
-        _output.success(f"Imported {count} new {_plural(count)} to store", to_stdout=True)
+        _output.success(f"Imported {count} new {_plural(count)} to store", to_stdout=to_stdout)
     else:
         _output.warn("Imported 0 new logs to store")
 
