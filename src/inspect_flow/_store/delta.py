@@ -153,20 +153,24 @@ class DeltaFlowStore(FlowStore):
     def import_locations(self, locations: Iterable[str], dry_run: bool = False) -> ImportResult:
         """Index these log locations (files, already expanded); prints nothing.
 
-        A log is new unless the store already has a row with the same normalised path and task
-        identifier. Unreadable logs are skipped and reported in the result.
+        A log the store already indexes under the same normalised path (with a task identifier)
+        is not read again: a header edit never changes a log's task identity, so re-indexing
+        what a step just wrote costs one table read. Other logs are read (concurrently) for their
+        task identifier; unreadable ones are skipped and reported in the result.
         """
         wanted = list(dict.fromkeys(normalize(where) for where in locations))
         result = ImportResult(dry_run=dry_run)
         if not wanted:
             return result
-        identifiers, result.skipped = identify(wanted)
-        existing = {(normalize(path), ident) for path, ident in self.rows()}
-        new = [pair for pair in identifiers.items() if pair not in existing]
-        result.already = len(identifiers) - len(new)
-        result.imported = [where for where, _ in new]
-        if new and not dry_run:
-            table.append_rows(self._uri, self._options, new)
+        known = {normalize(path) for path, ident in self.rows() if ident}
+        to_read = [where for where in wanted if where not in known]
+        result.already = len(wanted) - len(to_read)
+        if not to_read:
+            return result
+        identifiers, result.skipped = identify(to_read)
+        result.imported = list(identifiers)
+        if identifiers and not dry_run:
+            table.append_rows(self._uri, self._options, list(identifiers.items()))
         return result
 
     # -- removing ---------------------------------------------------------------------------
