@@ -80,7 +80,10 @@ class DeltaFlowStore(FlowStore):
         filter), headers are read concurrently and only logs passing them are returned; logs
         that cannot be read are reported and left out.
         """
-        locations = {stored_location(path) for path, _ in self.rows()}
+        found = self._open()
+        normal, others = table.read_paths(found) if found is not None else ([], [])
+        locations = set(normal)
+        locations.update(normalize(path) for path in others)
         specs = self._filter_specs(filter, exclude)
         if specs is None:
             return locations
