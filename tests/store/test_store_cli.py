@@ -293,3 +293,18 @@ def test_display_none_prints_nothing_but_data(work: Path, project: dict[str, lis
     assert result.code == 0 and result.output == ""
     result = flow_cli("store", "list", "--store", "st", "--json", "--display", "none")
     assert result.code == 0
+
+
+def test_tree_of_s3_locations(work: Path) -> None:
+    from helpers.store import make_014_table
+
+    make_014_table(work / "st", [("s3://bucket/a/x.eval", "t"), ("s3://bucket/a/b/y.eval", "t")])
+    result = flow_cli("store", "list", "--format", "tree", "--store", "st")
+    assert result.code == 0, result
+    assert [line.strip("│├└─ ") for line in result.out_lines()] == [
+        "s3://bucket",
+        "a",
+        "b",
+        "y.eval",
+        "x.eval",
+    ]

@@ -312,7 +312,13 @@ def render_tree(logs: list[str]) -> None:
     root = Tree("", hide_root=True)
     nodes: dict[tuple[str, ...], Tree] = {(): root}
     for where in logs:
-        parts = tuple(display_path(where).split("/"))
+        shown = display_path(where)
+        if "://" in shown:  # s3://bucket/key: the bucket URL is the top node
+            scheme, rest = shown.split("://", 1)
+            bucket, _, key = rest.partition("/")
+            parts: tuple[str, ...] = (f"{scheme}://{bucket}", *key.split("/"))
+        else:
+            parts = tuple(shown.split("/"))
         for depth in range(1, len(parts)):
             key = parts[:depth]
             if key not in nodes:
