@@ -315,14 +315,14 @@ def render_tree(logs: list[str]) -> None:
         shown = display_path(where)
         if "://" in shown:  # s3://bucket/key: the bucket URL is the top node
             scheme, rest = shown.split("://", 1)
-            bucket, _, key = rest.partition("/")
-            parts: tuple[str, ...] = (f"{scheme}://{bucket}", *key.split("/"))
+            bucket, _, path = rest.partition("/")
+            parts: tuple[str, ...] = (f"{scheme}://{bucket}", *path.split("/"))
         else:
             parts = tuple(shown.split("/"))
         for depth in range(1, len(parts)):
-            key = parts[:depth]
-            if key not in nodes:
+            prefix = parts[:depth]
+            if prefix not in nodes:
                 label = f"[magenta]{escape(parts[depth - 1] or '/')}[/magenta]"
-                nodes[key] = nodes[parts[: depth - 1]].add(label)
+                nodes[prefix] = nodes[parts[: depth - 1]].add(label)
         nodes[parts[:-1]].add(escape(parts[-1]))
     _output.print_renderable(root)
