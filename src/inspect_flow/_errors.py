@@ -72,7 +72,7 @@ class InvalidHeaderError(FlowError):
 
 
 class StoreUnavailableError(FlowError):
-    """The Flow Store is not available (missing, or not supported by this build)."""
+    """The Flow Store is not available (missing, or unreachable)."""
 
 
 class StoreNotFoundError(StoreUnavailableError, ValueError):

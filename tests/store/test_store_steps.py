@@ -171,3 +171,17 @@ def test_store_none_means_no_store(work: Path, project: dict[str, list[Path]]) -
     assert not (work / "none").exists()
     with pytest.raises(Exception, match="No logs found"):
         run_step(tag, [], add=["n"])
+
+
+def test_a_nested_call_cannot_attach_a_store(work: Path, project: dict[str, list[Path]]) -> None:
+    from inspect_flow import step
+    from inspect_flow._errors import FlowUsageError
+
+    @step
+    def outer(logs):  # type: ignore[no-untyped-def]
+        return tag(logs, add=["inner"], store="st")
+
+    with pytest.raises(FlowUsageError, match="only taken by the outermost step call"):
+        outer([str(p) for p in project["a"]])
+    assert not (work / "st").exists()
+    assert all(read_header(p).tags == [] for p in project["a"])
