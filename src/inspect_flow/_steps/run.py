@@ -72,6 +72,7 @@ def run_step(
             ctx.index_written()
         except CommitError as exc:
             exc.report = ctx.report  # the CLI renders what happened to each log
+            ctx.index_written()  # what an earlier flush wrote stays written: index it too
             raise
     return ctx.report
 
