@@ -33,10 +33,12 @@ _EXPORTS: dict[str, str] = {
     "CheckResult": "inspect_flow._check",
     "CheckTask": "inspect_flow._check",
     "load_spec": "inspect_flow._spec",
+    "list_logs": "inspect_flow._list",
 }
 
 if TYPE_CHECKING:
     from inspect_flow._check import CheckResult, CheckTask, check
+    from inspect_flow._list import list_logs
     from inspect_flow._spec import load_spec
     from inspect_flow._steps.builtins import copy, metadata, tag
     from inspect_flow._steps.report import LogReport, StepReport
@@ -64,6 +66,7 @@ __all__ = [
     "CheckResult",
     "CheckTask",
     "load_spec",
+    "list_logs",
 ]
 
 
