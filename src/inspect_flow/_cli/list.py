@@ -191,7 +191,7 @@ def _render(result: Any, layout: str, oneline: bool, provenance: bool, width: in
     from inspect_flow._cli.render import list as render
 
     if layout == "tree":
-        lines = render.tree(result, provenance)
+        lines = render.tree(result, width, provenance)
     elif oneline:
         lines = render.oneline(result, width, provenance)
     else:

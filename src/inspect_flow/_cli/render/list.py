@@ -164,13 +164,15 @@ def oneline(listing: Listing, width: int, provenance: bool = False) -> list[str]
     return lines
 
 
-def tree(listing: Listing, provenance: bool = False) -> list[str]:
-    """Render a tree rooted at the logs' common folder; each leaf is a oneline row (file name)."""
+def tree(listing: Listing, width: int, provenance: bool = False) -> list[str]:
+    """Render a tree rooted at the logs' common folder; each leaf is a oneline row (file name).
+
+    A leaf wider than ``width`` wraps like a oneline row, under its branch.
+    """
     if not listing.entries:
         return []
     rows = _rows(listing, name_only=True)
-    folders = [display_path(e.location).rsplit("/", 1)[0] for e in listing.entries]
-    split = [f.split("/") for f in folders]
+    split = [display_path(e.location).rsplit("/", 1)[0].split("/") for e in listing.entries]
     common = split[0]
     for parts in split[1:]:
         size = 0
@@ -182,24 +184,31 @@ def tree(listing: Listing, provenance: bool = False) -> list[str]:
         node = root
         for part in parts[len(common) :]:
             node = node.setdefault(part, {})
-        leaf = "  ".join(cells).rstrip()
-        node.setdefault("", []).append([leaf, *(_edit_lines(entry, 4) if provenance else [])])
+        node.setdefault("", []).append((entry, cells))
     lines = ["/".join(common) or "."]
-    _branch(root, "", lines)
+    _branch(root, "", lines, width, provenance)
     return lines
 
 
-def _branch(node: dict[str, Any], prefix: str, lines: list[str]) -> None:
-    children: list[tuple[str, Any]] = [(leaf[0], leaf[1:]) for leaf in node.get("", [])]
+def _branch(
+    node: dict[str, Any], prefix: str, lines: list[str], width: int, provenance: bool
+) -> None:
+    children: list[tuple[Any, Any]] = list(node.get("", []))
     children += [(name, sub) for name, sub in node.items() if name != ""]
-    for index, (label, sub) in enumerate(children):
+    for index, (head, sub) in enumerate(children):
         last = index == len(children) - 1
-        lines.append(f"{prefix}{'└── ' if last else '├── '}{label}")
         inner = prefix + ("    " if last else "│   ")
+        connector = prefix + ("└── " if last else "├── ")
         if isinstance(sub, dict):
-            _branch(sub, inner, lines)
-        else:
-            lines.extend(inner + extra.lstrip() for extra in sub)
+            lines.append(f"{connector}{head}")
+            _branch(sub, inner, lines, width, provenance)
+            continue
+        indent = len(sub[0]) + len(_GAP)
+        wrapped = _wrap(sub, width - len(connector), indent)
+        lines.append(connector + wrapped[0])
+        lines.extend(inner + more for more in wrapped[1:])
+        if provenance:
+            lines.extend(inner + edit for edit in _edit_lines(head, indent))
 
 
 def to_json(listing: Listing) -> dict[str, Any]:
