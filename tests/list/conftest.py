@@ -20,16 +20,46 @@ AUTHOR = "Ada Lovelace <ada@example.org>"
 
 # (relative path, template status, format, task, task args, seconds taken (None: unfinished))
 CORPUS: list[tuple[str, str, str, str, dict[str, Any], int | None]] = [
-    ("logs/a/2026-11-26T07-08-52-00-00_greeting_joouBsqLyFHXWTTCMgmxVi.eval",
-     "success", "eval", "greeting", {}, 5),
-    ("logs/a/2026-11-26T07-10-00-00-00_addition_K2aBcDeFgHiJkLmNoPqRsT.eval",
-     "error", "eval", "addition", {"n": 1}, 65),
-    ("logs/a/2026-11-26T07-12-00-00-00_addition_Z9yXwVuTsRqPoNmLkJiHgF.eval",
-     "success", "eval", "addition", {"n": 2}, 3),
-    ("logs/b/2026-11-25T09-00-00-00-00_greeting_kpWGY8oyjPR7bCzrwL6Qtk.json",
-     "cancelled", "json", "greeting", {}, 3723),
-    ("logs/b/sub/2026-11-24T10-00-00-00-00_tiny_SoCYadthp7uKsLfVBm42Hm.eval",
-     "started", "eval", "tiny", {}, None),
+    (
+        "logs/a/2026-11-26T07-08-52-00-00_greeting_joouBsqLyFHXWTTCMgmxVi.eval",
+        "success",
+        "eval",
+        "greeting",
+        {},
+        5,
+    ),
+    (
+        "logs/a/2026-11-26T07-10-00-00-00_addition_K2aBcDeFgHiJkLmNoPqRsT.eval",
+        "error",
+        "eval",
+        "addition",
+        {"n": 1},
+        65,
+    ),
+    (
+        "logs/a/2026-11-26T07-12-00-00-00_addition_Z9yXwVuTsRqPoNmLkJiHgF.eval",
+        "success",
+        "eval",
+        "addition",
+        {"n": 2},
+        3,
+    ),
+    (
+        "logs/b/2026-11-25T09-00-00-00-00_greeting_kpWGY8oyjPR7bCzrwL6Qtk.json",
+        "cancelled",
+        "json",
+        "greeting",
+        {},
+        3723,
+    ),
+    (
+        "logs/b/sub/2026-11-24T10-00-00-00-00_tiny_SoCYadthp7uKsLfVBm42Hm.eval",
+        "started",
+        "eval",
+        "tiny",
+        {},
+        None,
+    ),
     ("logs/b/handmade.eval", "success", "eval", "tiny", {}, 0),
 ]
 
@@ -59,9 +89,7 @@ def write_log(
     log.eval.task_args = dict(args or {})
     log.eval.task_args_passed = dict(args or {})
     log.stats.started_at = "" if status == "started" else started.isoformat()
-    log.stats.completed_at = (
-        "" if took is None else (started + timedelta(seconds=took)).isoformat()
-    )
+    log.stats.completed_at = "" if took is None else (started + timedelta(seconds=took)).isoformat()
     for edit, reason, when in edits or []:
         log = edit_eval_log(
             log, [edit], ProvenanceData(timestamp=when, author=AUTHOR, reason=reason)
@@ -89,8 +117,15 @@ def corpus(work: Path, make_logs: LogFactory) -> list[Path]:
             edits = [(TagsEdit(tags_add=["bar"]), None, START + timedelta(hours=1))]
         written.append(
             write_log(
-                make_logs, work / rel, status, fmt, task, args, took,
-                START - timedelta(minutes=index), edits,
+                make_logs,
+                work / rel,
+                status,
+                fmt,
+                task,
+                args,
+                took,
+                START - timedelta(minutes=index),
+                edits,
             )
         )
     (work / "logs" / "a" / "flow.yaml").write_text(

@@ -241,7 +241,8 @@ def test_list_group_and_help() -> None:
 def test_samples_of_logs_without_results(work: Path, make_logs: LogFactory, fmt: str) -> None:
     from helpers.logs import sample_count
 
-    logs = {s: make_logs(work / "logs" / s, n=1, fmt=fmt, status=s)[0] for s in ("error", "started")}
+    statuses = ("error", "started")
+    logs = {s: make_logs(work / "logs" / s, n=1, fmt=fmt, status=s)[0] for s in statuses}
     data = json.loads(flow_cli("list", "log", "logs", "--json").stdout)
     by_status = {e["status"]: e for e in data["logs"]}
     for status, path in logs.items():

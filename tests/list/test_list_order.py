@@ -56,7 +56,11 @@ def test_sort_locations_groups_and_orders() -> None:
 
 
 def test_within_bounds_are_inclusive_and_drop_untimed() -> None:
-    names = ["/d/2026-01-01T00-00-00-00-00_t.eval", "/d/2026-01-02T00-00-00-00-00_t.eval", "/d/x.eval"]
+    names = [
+        "/d/2026-01-01T00-00-00-00-00_t.eval",
+        "/d/2026-01-02T00-00-00-00-00_t.eval",
+        "/d/x.eval",
+    ]
     day1 = datetime(2026, 1, 1, tzinfo=UTC)
     assert within(names, None, None) == names
     assert within(names, day1, None) == names[:2]
@@ -82,7 +86,12 @@ def test_list_logs_api(corpus: list[Path], work: Path) -> None:
     names = [Path(rel).name for rel, *_ in CORPUS]
     found = list_logs("logs")
     assert [Path(p).name for p in found] == [
-        names[2], names[1], names[0], names[3], names[5], names[4]
+        names[2],
+        names[1],
+        names[0],
+        names[3],
+        names[5],
+        names[4],
     ]
     assert found[0] == f"file://{work}/logs/a/{names[2]}"
     since = list_logs(str(work / "logs"), since=datetime(2026, 11, 26), until="2026-11-26 07:11")
