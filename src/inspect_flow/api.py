@@ -15,7 +15,9 @@ from inspect_flow._errors import (
     LogVanishedError,
     NoLogsError,
     PathNotFoundError,
+    StoreNotFoundError,
     StoreUnavailableError,
+    StoreVersionError,
     WriteConflictError,
 )
 from inspect_flow._init import init
@@ -34,6 +36,10 @@ _EXPORTS: dict[str, str] = {
     "CheckTask": "inspect_flow._check",
     "load_spec": "inspect_flow._spec",
     "list_logs": "inspect_flow._list",
+    "FlowStore": "inspect_flow._store",
+    "store_get": "inspect_flow._store",
+    "delete_store": "inspect_flow._store",
+    "copy_all_logs": "inspect_flow._store",
 }
 
 if TYPE_CHECKING:
@@ -44,6 +50,7 @@ if TYPE_CHECKING:
     from inspect_flow._steps.report import LogReport, StepReport
     from inspect_flow._steps.run import run_step
     from inspect_flow._steps.step import StepResult
+    from inspect_flow._store import FlowStore, copy_all_logs, delete_store, store_get
 
 __all__ = [
     "CommitError",
@@ -52,7 +59,9 @@ __all__ = [
     "LogVanishedError",
     "NoLogsError",
     "PathNotFoundError",
+    "StoreNotFoundError",
     "StoreUnavailableError",
+    "StoreVersionError",
     "WriteConflictError",
     "init",
     "run_step",
@@ -67,6 +76,10 @@ __all__ = [
     "CheckTask",
     "load_spec",
     "list_logs",
+    "FlowStore",
+    "store_get",
+    "delete_store",
+    "copy_all_logs",
 ]
 
 

@@ -37,8 +37,10 @@ _EXPORTS: dict[str, str] = {
     "write_headers": "inspect_flow._logs.write",
     "CopyOutcome": "inspect_flow._logs.copy",
     "check_plan": "inspect_flow._logs.copy",
+    "exists": "inspect_flow._logs.copy",
     "copy_logs": "inspect_flow._logs.copy",
     "drop_cached_bodies": "inspect_flow._logs.read",
+    "remove_tree": "inspect_flow._logs.tree",
     # per-run state
     "fingerprint": "inspect_flow._logs.state",
     "remember": "inspect_flow._logs.state",
@@ -49,7 +51,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
-    from inspect_flow._logs.copy import CopyOutcome, check_plan, copy_logs
+    from inspect_flow._logs.copy import CopyOutcome, check_plan, copy_logs, exists
     from inspect_flow._logs.listing import expand_paths, list_log_files
     from inspect_flow._logs.paths import (
         basename,
@@ -73,6 +75,7 @@ if TYPE_CHECKING:
         scope_open,
         state_of,
     )
+    from inspect_flow._logs.tree import remove_tree
     from inspect_flow._logs.write import WriteOutcome, needs_write, write_headers
 
 __all__ = [
@@ -86,6 +89,7 @@ __all__ = [
     "copy_logs",
     "count_samples",
     "dirname",
+    "exists",
     "display_path",
     "drop_cached_bodies",
     "expand_paths",
@@ -102,6 +106,7 @@ __all__ = [
     "open_scope",
     "read_headers",
     "remember",
+    "remove_tree",
     "scope_open",
     "state_of",
     "write_headers",
