@@ -180,7 +180,7 @@ def log_command(
             _output.warn(
                 f"{count} store log{'s' if count != 1 else ''} no longer exist"
                 f"{'s' if count == 1 else ''} (listed above); "
-                "`flow store remove --missing` drops them from the store"
+                f"`flow store remove --missing` drops {'it' if count == 1 else 'them'} from the store"
             )
     if result.unreadable:
         count = len(result.unreadable)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from inspect_flow._errors import FlowUsageError, StoreUnavailableError
+from inspect_flow._errors import FlowUsageError
 from inspect_flow._filters import LogFilter, passes_filters, resolve_filters
 from inspect_flow._init import ensure_initialised
 from inspect_flow._list.entries import LogEntry, ViewerUrls, edits_of, qualify, total_samples
@@ -121,7 +121,7 @@ def list_logs(
     Raises:
         PathNotFoundError: ``log_dir`` does not exist.
         FlowUsageError: A date cannot be parsed.
-        StoreUnavailableError: No ``log_dir`` and the store cannot be opened.
+        StoreNotFoundError: No ``log_dir`` and no store at ``store``.
     """
     ensure_initialised()
     start, end = parse_date(since), parse_date(until)
@@ -162,7 +162,7 @@ def list_entries(
         PathNotFoundError: ``log_dir`` does not exist.
         FlowUsageError: A bad date, status, count or filter name.
         FilterFailedError: A log filter raised.
-        StoreUnavailableError: No ``log_dir`` and the store cannot be opened.
+        StoreNotFoundError: No ``log_dir`` and no store at ``store``.
     """
     ensure_initialised()
     bad = sorted(set(status) - set(STATUSES))
@@ -191,12 +191,13 @@ def _sources(log_dir: str | None, store: Any) -> tuple[list[str], str, bool]:
 
 
 def _open_store(store: Any) -> Any:
-    if not isinstance(store, str):
-        return store
-    raise StoreUnavailableError(
-        "flow list log without PATH needs the Flow Store, which this build does not include "
-        "yet: give a PATH to list"
-    )
+    """Return the ``FlowStore`` to list: given, or opened (never created) from a path/``auto``."""
+    from inspect_flow._store import as_store
+
+    found = as_store(store, create=False)
+    if found is None:
+        raise FlowUsageError("No PATH and no store: give a PATH to list, or a --store")
+    return found
 
 
 def _select(
