@@ -177,10 +177,11 @@ def log_command(
             _emit(text, no_page)
         if result.missing:
             count = len(result.missing)
+            one = count == 1
             _output.warn(
-                f"{count} store log{'s' if count != 1 else ''} no longer exist"
-                f"{'s' if count == 1 else ''} (listed above); "
-                f"`flow store remove --missing` drops {'it' if count == 1 else 'them'} from the store"
+                f"{count} store log{'' if one else 's'} no longer exist{'s' if one else ''} "
+                f"(listed above); `flow store remove --missing` drops {'it' if one else 'them'} "
+                "from the store"
             )
     if result.unreadable:
         count = len(result.unreadable)
