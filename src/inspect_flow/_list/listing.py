@@ -206,8 +206,11 @@ def _select(
     """Read headers in listing order until ``max_count`` logs pass (all of them without one)."""
     chosen: list[LogEntry] = []
     position = 0
-    batch = len(ordered) if max_count is None else max(max_count, _FIRST_BATCH)
-    while position < len(ordered) and (max_count is None or len(chosen) < max_count):
+    if max_count is None:
+        batch = len(ordered)
+    else:  # every log read is listed unless a selection may reject it
+        batch = max(max_count, _FIRST_BATCH) if selection.active else max_count
+    while position < len(ordered) and (max_count is None or len(chosen) < max_count) and batch:
         chunk = ordered[position : position + batch]
         position += len(chunk)
         batch *= 2  # few logs passed: read further ahead next time
