@@ -1,4 +1,4 @@
-"""The pager decision (a real pseudo-terminal) and ``--live`` (a real process, stopped by Ctrl-C)."""
+"""The pager decision (a real pseudo-terminal), and ``--live`` in a real process until Ctrl-C."""
 
 from __future__ import annotations
 

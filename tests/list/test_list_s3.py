@@ -1,4 +1,4 @@
-"""``flow list log s3://…``: the same listing on S3 (the moto server), reading only what it shows."""
+"""``flow list log s3://…`` on the moto server: the local listing, reading only what it shows."""
 
 from __future__ import annotations
 
