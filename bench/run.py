@@ -982,8 +982,8 @@ class Bench:
         n = self.cfg.n_check
         master = subset(self.small_eval(), self.work / f"master-api-{n}", n)
         headers = (
-            "import sys; from inspect_ai.log import list_eval_logs, read_eval_log_headers; "
-            "read_eval_log_headers(list_eval_logs(sys.argv[1]))"
+            "import sys; from inspect_ai.log import list_eval_logs, read_eval_log; "
+            "[read_eval_log(i.name, header_only=True) for i in list_eval_logs(sys.argv[1])]"
         )
 
         def first_line(args: list[str]) -> subprocess.Popen[bytes]:
@@ -1022,7 +1022,7 @@ class Bench:
                 "inspect_ai headers",
                 lambda: run_proc([PY, "-c", headers, str(master)]),
                 check=expect(0),
-                note="list_eval_logs + read_eval_log_headers",
+                note="list_eval_logs + read_eval_log(header_only=True) each",
             ),
             Variant(
                 "baseline.py",
