@@ -141,13 +141,12 @@ def qualify(entries: list[LogEntry]) -> None:
             continue
         key = (dirname(entry.location), entry.log.eval.task, entry.log.eval.model)
         groups.setdefault(key, []).append((entry, _fields(entry.log, _LIMITS, _CONFIG_FIELDS)))
-    for members in groups.values():
+    for (_, _, model), members in groups.items():
+        names = dict.fromkeys(name for _, fields in members for name in fields)
+        differing = [n for n in names if len({f.get(n, "") for _, f in members}) > 1]
         for entry, fields in members:
-            assert entry.log is not None
-            parts = [] if entry.log.eval.model == "none/none" else [entry.log.eval.model]
-            for name, value in fields.items():
-                if len({other.get(name, "") for _, other in members}) > 1:
-                    parts.append(f"{name}={value or None}")
+            parts = [] if model == "none/none" else [model]
+            parts += [f"{name}={fields.get(name) or None}" for name in differing]
             entry.qualifier = ", ".join(parts)
 
 
