@@ -17,9 +17,11 @@ import pytest
 from inspect_flow._cli.list import should_page
 
 PAGER = """
-import sys
+import os, sys
 with open(sys.argv[1], "w") as f:
     f.write(sys.stdin.read())
+with open(sys.argv[1] + ".less", "w") as f:
+    f.write(os.environ["LESS"])
 """
 
 
@@ -76,6 +78,7 @@ def test_pager_only_on_a_terminal_when_taller_than_the_screen(
     paged = work / "paged.txt"
     screen = _on_terminal(work, 10)
     assert paged.read_text().startswith("[1] logs/a/")  # six logs: ~40 lines > 10 rows
+    assert (work / "paged.txt.less").read_text() == "-RX"
     assert "[1]" not in screen
     paged.unlink()
     screen = _on_terminal(work, 10, "--no-page")
