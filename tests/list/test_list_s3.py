@@ -50,3 +50,18 @@ def test_s3_max_count_reads_only_the_headers_shown(
     assert shown == [f"{s3_bucket}/logs/{p.name}" for p in reversed(logs[-2:])]
     gets = {r.key for r in s3_requests.filter(method="GET") if r.key}
     assert gets == {f"logs/{p.name}" for p in logs[-2:]}
+
+
+def test_store_of_s3_logs_lists_deleted_objects_as_missing(
+    work: Path, make_logs: LogFactory, s3_bucket: str, s3_client: Any
+) -> None:
+    logs = make_logs(work / "src", n=3)
+    uris = upload_dir(work / "src", f"{s3_bucket}/logs", s3_client)
+    assert flow_cli("store", "import", f"{s3_bucket}/logs", "--store", "st").code == 0
+    bucket = s3_bucket.removeprefix("s3://")
+    s3_client.delete_object(Bucket=bucket, Key=f"logs/{logs[-1].name}")
+    result = flow_cli("list", "log", "--store", "st", "--json")
+    assert result.code == 0, result
+    data = json.loads(result.stdout)
+    assert data["missing"] == [{"log_file": uris[-1]}]
+    assert [e["log_file"] for e in data["logs"]] == [uris[1], uris[0]]

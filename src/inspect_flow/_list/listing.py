@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 STATUSES = ("success", "error", "cancelled", "started")
 _FIRST_BATCH = 16
-_MISSING = "file not found"
+_GONE = ("no longer exists", "not found", "nosuchkey")
 
 
 @dataclass
@@ -229,15 +229,15 @@ def _select(
 
 def _unread(location: str, error: str, from_store: bool) -> LogEntry:
     """Return the entry of a log whose header could not be read: missing (store) or unreadable."""
-    missing = error == _MISSING
-    if from_store and is_local(location):
-        import os
+    if from_store:
+        if is_local(location):
+            import os
 
-        missing = not os.path.exists(local_path(location))
-    elif from_store and ("NoSuchKey" in error or "Not Found" in error or "404" in error):
-        missing = True
-    if missing and from_store:
-        return LogEntry(location, state="missing", error="no longer exists")
+            gone = not os.path.exists(local_path(location))
+        else:  # the seam's "Log no longer exists: …", or the storage's own "not found"
+            gone = any(word in error.lower() for word in _GONE)
+        if gone:
+            return LogEntry(location, state="missing", error="no longer exists")
     return LogEntry(location, state="unreadable", error=error or "could not be read")
 
 
