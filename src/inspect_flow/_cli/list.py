@@ -50,6 +50,17 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
 
 
+def _at_least(minimum: int) -> Any:
+    """Return a callback refusing integers below ``minimum`` (help still shows ``INTEGER``)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+        if value is not None and value < minimum:
+            raise click.BadParameter(f"{value} is smaller than {minimum}.", ctx=ctx, param=param)
+        return value
+
+    return check
+
+
 @click.group("list")
 def list_group() -> None:
     """CLI command to list flow entities."""
@@ -93,19 +104,31 @@ def list_group() -> None:
 @click.option(
     "-n",
     "--max-count",
-    type=click.IntRange(min=0),
+    type=int,
     default=None,
+    callback=_at_least(0),
     help="List at most this many logs (-N works too, e.g. -5).",
 )
-@click.option("--task", "tasks", multiple=True, metavar="PATTERN", help="Task name glob.")
-@click.option("--model", "models", multiple=True, metavar="PATTERN", help="Model glob.")
-@click.option("--tag", "tags", multiple=True, metavar="PATTERN", help="Tag glob.")
 @click.option(
-    "--status", "statuses", multiple=True, type=click.Choice(STATUSES), help="Log status."
+    "--task", "tasks", multiple=True, metavar="PATTERN", help="Task name glob. Can be repeated."
+)
+@click.option(
+    "--model", "models", multiple=True, metavar="PATTERN", help="Model glob. Can be repeated."
+)
+@click.option(
+    "--tag", "tags", multiple=True, metavar="PATTERN", help="Current tag glob. Can be repeated."
+)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(STATUSES),
+    help="Log status. Can be repeated.",
 )
 @click.option(
     "--live",
-    type=click.IntRange(min=1),
+    type=int,
+    callback=_at_least(1),
     is_flag=False,
     flag_value=10,
     default=None,
