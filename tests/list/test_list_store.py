@@ -55,3 +55,13 @@ def test_list_logs_api_on_a_store(work: Path, make_logs: LogFactory) -> None:
     expected = [f"file://{p}" for p in reversed(logs)]
     assert list_logs(store=str(work / "st")) == expected
     assert list_logs(store=store_get(str(work / "st"), create=False)) == expected
+
+
+def test_store_from_the_environment_and_none(work: Path, make_logs: LogFactory) -> None:
+    logs = make_logs(work / "logs", n=1)
+    assert flow_cli("store", "import", "logs", "--store", "envstore").code == 0
+    result = flow_cli("list", "log", "--json", env={"INSPECT_FLOW_STORE": "envstore"})
+    assert result.code == 0, result
+    assert [e["log_file"] for e in json.loads(result.stdout)["logs"]] == [f"logs/{logs[0].name}"]
+    none = flow_cli("list", "log", "--store", "none")
+    assert none.code == 2 and len(none.err_lines()) == 1
