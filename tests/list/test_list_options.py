@@ -250,3 +250,18 @@ def test_samples_of_logs_without_results(work: Path, make_logs: LogFactory, fmt:
         # samples completed without error: all stored samples but the failing one (if stored)
         assert by_status[status]["samples"] in (full - 1, full)
         assert by_status[status]["total_samples"] == 3
+
+
+def test_invalidated_samples_do_not_count(work: Path, make_logs: LogFactory) -> None:
+    from inspect_ai.log import ProvenanceData, invalidate_samples, read_eval_log, write_eval_log
+
+    path = make_logs(work / "logs", n=1)[0]
+    log = read_eval_log(str(path))
+    assert log.samples is not None
+    first = log.samples[0].uuid
+    assert first is not None
+    log = invalidate_samples(log, [first], ProvenanceData(author="me", reason="bad grader"))
+    write_eval_log(log, str(path))
+    result = flow_cli("list", "log", "logs")
+    assert result.code == 0, result
+    assert "Status    success, 2/3 samples" in result.out_lines()
