@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import signal
 import struct
 import subprocess
@@ -71,20 +72,28 @@ def _on_terminal(work: Path, rows: int, *args: str) -> str:
     return screen.decode().replace("\r\n", "\n")
 
 
+def plain(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
 @pytest.mark.slow
 def test_pager_only_on_a_terminal_when_taller_than_the_screen(
     corpus: list[Path], work: Path
 ) -> None:
     paged = work / "paged.txt"
     screen = _on_terminal(work, 10)
-    assert paged.read_text().startswith("[1] logs/a/")  # six logs: ~40 lines > 10 rows
+    # six logs: ~40 lines > 10 rows; coloured on a terminal (less shows colours: -R)
+    assert paged.read_text().startswith("\x1b[1m[1]\x1b[0m logs/a/")
     assert (work / "paged.txt.less").read_text() == "-RX"
     assert "[1]" not in screen
     paged.unlink()
     screen = _on_terminal(work, 10, "--no-page")
-    assert not paged.exists() and screen.startswith("[1] logs/a/")
+    assert not paged.exists() and plain(screen).startswith("[1] logs/a/")
     screen = _on_terminal(work, 10, "--oneline", "-n", "2")  # fits: printed
-    assert not paged.exists() and screen.startswith("[1]  ")
+    assert not paged.exists() and plain(screen).startswith("[1]  ")
+    assert "\x1b[32msuccess" in screen
+    screen = _on_terminal(work, 10, "--oneline", "-n", "2", "--display", "plain")
+    assert screen.startswith("[1]  ")  # no colours with a plain display
     piped = subprocess.run(
         [sys.executable, "-m", "inspect_flow", "list", "log", "logs"],
         cwd=work,

@@ -212,14 +212,21 @@ def log_command(
 
 
 def _render(result: Any, layout: str, oneline: bool, provenance: bool, width: int) -> str:
+    from inspect_flow import _output
     from inspect_flow._cli.render import list as render
 
+    # colours only on a terminal, with a rich display, unless NO_COLOR is set
+    colour = (
+        sys.stdout.isatty()
+        and _output.display() not in ("plain", "log", "none")
+        and not os.environ.get("NO_COLOR")
+    )
     if layout == "tree":
-        lines = render.tree(result, width, provenance)
+        lines = render.tree(result, width, provenance, colour)
     elif oneline:
-        lines = render.oneline(result, width, provenance)
+        lines = render.oneline(result, width, provenance, colour)
     else:
-        lines = render.multiline(result, provenance)
+        lines = render.multiline(result, provenance, colour)
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ to the CWD when under it, ``file://`` dropped.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,31 @@ from inspect_flow._logs import basename, display_path
 
 _LABEL = 10  # "Status    " — the multiline format's label column
 _GAP = "  "
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# SGR codes of what is coloured on a terminal: the number, the task, the status
+_COLOURS = {
+    "index": "1",
+    "task": "36",
+    "success": "32",
+    "error": "31",
+    "cancelled": "33",
+    "started": "34",
+    "unreadable": "31",
+    "missing": "33",
+}
+
+
+def _paint(text: str, kind: str, colour: bool) -> str:
+    """Colour the non-blank part of ``text`` (padding stays outside the codes)."""
+    content = text.strip()
+    code = _COLOURS.get(kind)
+    if not colour or not code or not content:
+        return text
+    return text.replace(content, f"\x1b[{code}m{content}\x1b[0m", 1)
+
+
+def _visible(text: str) -> int:
+    return len(_ANSI.sub("", text))
 
 
 def duration(entry: LogEntry) -> str:
@@ -51,26 +77,32 @@ def _provenance(edit: Edit) -> str:
     return ", ".join(parts)
 
 
-def _status(entry: LogEntry) -> str:
+def _status(entry: LogEntry, colour: bool) -> str:
+    status = _paint(entry.status, entry.status, colour)
     if entry.state == "missing":
-        return "missing (no longer exists)"
+        return f"{status} (no longer exists)"
     if entry.state == "unreadable":
-        return f"unreadable: {entry.error}"
+        return f"{status}: {entry.error}"
     count = samples(entry)
-    return f"{entry.status}, {count} samples" if count else entry.status
+    return f"{status}, {count} samples" if count else status
 
 
-def multiline(listing: Listing, provenance: bool = False) -> list[str]:
-    """Render the default format: a block of labelled lines per log, each followed by a blank."""
+def multiline(listing: Listing, provenance: bool = False, colour: bool = False) -> list[str]:
+    """Render the default format: a block of labelled lines per log, each followed by a blank.
+
+    ``colour`` adds terminal colours (number, task, status).
+    """
     lines: list[str] = []
 
     def field(label: str, value: str) -> None:
         lines.append(f"{label:<{_LABEL}}{value}".rstrip())
 
     for number, entry in enumerate(listing.entries, start=1):
-        lines.append(f"[{number}] {display_path(entry.location)}")
+        index = _paint(f"[{number}]", "index", colour)
+        lines.append(f"{index} {display_path(entry.location)}")
         if entry.log is not None:
-            field("Task", " ".join(p for p in (entry.task or "", entry.qualifier) if p))
+            task = _paint(entry.task or "", "task", colour)
+            field("Task", " ".join(p for p in (task, entry.qualifier) if p))
             if entry.started_at is not None:
                 took = duration(entry)
                 field("Date", _date(entry.started_at) + (f", {took}" if took else ""))
@@ -80,7 +112,7 @@ def multiline(listing: Listing, provenance: bool = False) -> list[str]:
                 for edit in entry.edits:
                     field("Edit", "; ".join(edit.changes))
                     field("", _provenance(edit))
-        field("Status", _status(entry))
+        field("Status", _status(entry, colour))
         if entry.viewer_url:
             field("Viewer", entry.viewer_url)
         lines.append("")
@@ -108,8 +140,8 @@ def _cells(entry: LogEntry, number: int, name_only: bool) -> list[str]:
 _RIGHT = {4, 5}  # samples and duration are right-aligned
 
 
-def _rows(listing: Listing, name_only: bool) -> list[list[str]]:
-    """Aligned oneline cells per entry (columns empty in every row dropped)."""
+def _rows(listing: Listing, name_only: bool, colour: bool) -> list[list[str]]:
+    """Aligned oneline cells per entry (columns empty in every row dropped), maybe coloured."""
     raw = [_cells(e, n, name_only) for n, e in enumerate(listing.entries, start=1)]
     if not raw:
         return []
@@ -117,15 +149,17 @@ def _rows(listing: Listing, name_only: bool) -> list[list[str]]:
     widths = {i: max(len(row[i]) for row in raw) for i in keep}
     last = keep[-1]
     rows = []
+    kinds = {0: "index", 1: "task"}
     for row in raw:
         cells = []
         for i in keep:
             if i in _RIGHT:
-                cells.append(row[i].rjust(widths[i]))
+                cell = row[i].rjust(widths[i])
             elif i == last:
-                cells.append(row[i])
+                cell = row[i]
             else:
-                cells.append(row[i].ljust(widths[i]))
+                cell = row[i].ljust(widths[i])
+            cells.append(_paint(cell, row[3] if i == 3 else kinds.get(i, ""), colour))
         rows.append(cells)
     return rows
 
@@ -138,7 +172,7 @@ def _wrap(cells: list[str], width: int, indent: int) -> list[str]:
         if not cell.strip():
             current += _GAP + cell
             continue
-        if len((current + _GAP + cell).rstrip()) > width and current.strip():
+        if _visible((current + _GAP + cell).rstrip()) > width and current.strip():
             lines.append(current.rstrip())
             current = " " * indent + cell.strip()
         else:
@@ -152,26 +186,28 @@ def _edit_lines(entry: LogEntry, indent: int) -> list[str]:
     return [f"{pad}edit  {'; '.join(e.changes)}  ({_provenance(e)})" for e in entry.edits]
 
 
-def oneline(listing: Listing, width: int, provenance: bool = False) -> list[str]:
+def oneline(
+    listing: Listing, width: int, provenance: bool = False, colour: bool = False
+) -> list[str]:
     """Render one row per log, wrapped onto indented continuation lines past ``width``."""
     lines: list[str] = []
-    rows = _rows(listing, name_only=False)
+    rows = _rows(listing, name_only=False, colour=colour)
     for entry, cells in zip(listing.entries, rows, strict=True):
-        indent = len(cells[0]) + len(_GAP)
+        indent = _visible(cells[0]) + len(_GAP)
         lines.extend(_wrap(cells, width, indent))
         if provenance:
             lines.extend(_edit_lines(entry, indent))
     return lines
 
 
-def tree(listing: Listing, width: int, provenance: bool = False) -> list[str]:
+def tree(listing: Listing, width: int, provenance: bool = False, colour: bool = False) -> list[str]:
     """Render a tree rooted at the logs' common folder; each leaf is a oneline row (file name).
 
     A leaf wider than ``width`` wraps like a oneline row, under its branch.
     """
     if not listing.entries:
         return []
-    rows = _rows(listing, name_only=True)
+    rows = _rows(listing, name_only=True, colour=colour)
     split = [display_path(e.location).rsplit("/", 1)[0].split("/") for e in listing.entries]
     common = split[0]
     for parts in split[1:]:
@@ -203,7 +239,7 @@ def _branch(
             lines.append(f"{connector}{head}")
             _branch(sub, inner, lines, width, provenance)
             continue
-        indent = len(sub[0]) + len(_GAP)
+        indent = _visible(sub[0]) + len(_GAP)
         wrapped = _wrap(sub, width - len(connector), indent)
         lines.append(connector + wrapped[0])
         lines.extend(inner + more for more in wrapped[1:])
