@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
 from helpers.cli import flow_cli, write_file
+from helpers.list_corpus import CORPUS
 from helpers.logs import LogFactory
 
 NAMES = [Path(rel).name for rel, *_ in CORPUS]

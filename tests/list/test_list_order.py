@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from helpers.list_corpus import CORPUS
 
 from inspect_flow._errors import FlowUsageError
 from inspect_flow._list.order import name_timestamp, parse_date, sort_locations, within

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import CORPUS
 from helpers.cli import flow_cli
+from helpers.list_corpus import CORPUS
 from helpers.logs import LogFactory
 from helpers.s3 import RequestLog, upload_dir
 
