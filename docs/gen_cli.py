@@ -32,6 +32,12 @@ COMMANDS: list[list[str]] = [
     ["config"],
     ["list"],
     ["list", "log"],
+    ["store"],
+    ["store", "import"],
+    ["store", "remove"],
+    ["store", "list"],
+    ["store", "info"],
+    ["store", "delete"],
 ]
 
 

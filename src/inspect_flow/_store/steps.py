@@ -60,4 +60,4 @@ def index_written(store: FlowStore | None, report: StepReport) -> None:
     for where, reason in result.skipped.items():
         report.store_error = "Some written logs could not be indexed in the store"
         _output.error(f"Not indexed: {where}: {reason}")
-    report_import(result)
+    report_import(result, to_stdout=False)
