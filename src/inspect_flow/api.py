@@ -41,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "CheckResult": "inspect_flow._check",
     "CheckTask": "inspect_flow._check",
     "load_spec": "inspect_flow._spec",
+    "list_logs": "inspect_flow._list",
     "FlowStore": "inspect_flow._store",
     "store_get": "inspect_flow._store",
     "delete_store": "inspect_flow._store",
@@ -60,6 +61,7 @@ _EXPORTS: dict[str, str] = {
 
 if TYPE_CHECKING:
     from inspect_flow._check import CheckResult, CheckTask, check
+    from inspect_flow._list import list_logs
     from inspect_flow._scan import scan, scan_step
     from inspect_flow._spec import load_spec
     from inspect_flow._spec._types import DisplayType
@@ -104,6 +106,7 @@ __all__ = [
     "CheckResult",
     "CheckTask",
     "load_spec",
+    "list_logs",
     "FlowStore",
     "store_get",
     "delete_store",

@@ -25,7 +25,6 @@ SURFACE = json.loads((Path(__file__).parents[1] / "data" / "flow_0_14_surface.js
 # any other missing name fails.
 PENDING_OTHER_BRANCHES = {
     ("inspect_flow.api", "RunResult"),
-    ("inspect_flow.api", "list_logs"),
     ("inspect_flow.api", "run"),
 }
 
