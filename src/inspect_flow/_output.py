@@ -1,7 +1,7 @@
 """The one place library code prints through.
 
 Data (tables, lists, JSON, summaries) goes to stdout; progress, step-call lines, warnings and
-errors go to stderr (DESIGN §3 item 16). ``--display none`` silences both;
+errors go to stderr. ``--display none`` silences both;
 ``plain``/``log``/``none`` switch off colour and progress bars. Rich is imported lazily so
 ``flow --help`` stays fast.
 """

@@ -21,7 +21,7 @@ from helpers.logs import LogFactory, read_header, read_log
 from helpers.s3 import RequestLog, list_keys, split_s3_uri, upload_dir
 from inspect_ai.log import EvalLog
 
-from inspect_flow import step
+from inspect_flow import log_filter, step
 from inspect_flow.api import CommitError, StepResult, copy, run_step, tag
 
 
@@ -44,8 +44,8 @@ def tag_copy_raise(logs: list[EvalLog], *, dest: str) -> list[EvalLog]:
     raise Boom("after the copy")
 
 
-def reviewed(log: EvalLog) -> bool:
-    """The docs' ``reviewed`` filter (a plain function here: the registry is process-wide)."""
+@log_filter
+def txn_reviewed(log: EvalLog) -> bool:
     return "review_done" in log.tags and "review_needed" not in log.tags
 
 
@@ -55,7 +55,7 @@ PROMOTE_DEST: list[str] = []
 @step
 def promote(logs: list[EvalLog]) -> list[EvalLog]:
     """Promote reviewed logs to production (the user docs' example step)."""
-    logs = [log for log in logs if reviewed(log)]
+    logs = [log for log in logs if txn_reviewed(log)]
     logs = tag(logs, add=["promoted"], reason="Passed review", author="me")
     return copy(logs, dest=PROMOTE_DEST[0])
 

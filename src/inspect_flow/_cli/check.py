@@ -1,4 +1,4 @@
-"""``flow check`` and ``flow config``: parse, call the library once, render."""
+"""``flow check``: parse, call the library once, render."""
 
 from __future__ import annotations
 
@@ -161,27 +161,6 @@ def check_command(
     if result.unreadable:
         count = len(result.unreadable)
         raise FlowError(f"{count} log{'s' if count != 1 else ''} could not be read (see above)")
-
-
-@click.command("config")
-@click.argument("config_file", type=click.Path(exists=True, dir_okay=False))
-@_spec_options
-@display_options
-def config_command(
-    config_file: str,
-    limit: int | None,
-    log_dir: str | None,
-    args: tuple[str, ...],
-    sets: tuple[str, ...],
-    display: str,
-    log_level: str,
-) -> None:
-    """Output config."""
-    from inspect_flow._spec.dump import spec_yaml
-
-    apply_display_options(display, log_level)
-    spec = _load(config_file, args, sets, limit, log_dir)
-    click.echo(spec_yaml(spec), nl=False)
 
 
 def check_summary(result: CheckResult) -> str:

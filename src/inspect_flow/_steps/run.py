@@ -12,7 +12,7 @@ from inspect_flow._logs import normalize, read_headers
 from inspect_flow._registry import StepInfo, registered_steps
 from inspect_flow._steps.context import StepContext, active
 from inspect_flow._steps.report import StepReport
-from inspect_flow._steps.step import invoke, step_info_of
+from inspect_flow._steps.step import check_options, invoke, step_info_of
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -83,6 +83,7 @@ def _run(
 ) -> None:
     from inspect_ai.log import EvalLog
 
+    check_options(info, kwargs)  # wrong options fail before any log is listed or read
     if ctx.dry_run:
         ctx.report.note("dry-run", "plain", "[DRY RUN] will not write changes")
     items: list[Any] = [logs] if isinstance(logs, (str, EvalLog)) else list(logs)

@@ -12,7 +12,7 @@ import os
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from inspect_flow._errors import LogVanishedError, WriteConflictError
+from inspect_flow._errors import FlowError, LogVanishedError, WriteConflictError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -91,6 +91,8 @@ def _code(exc: BaseException) -> str:
 def translate(exc: BaseException, location: str) -> BaseException:
     """Map botocore/s3fs errors to ours (conflicts and vanished objects are not plain I/O)."""
     code = _code(exc)
+    if code == "NoSuchBucket" or "bucket does not exist" in str(exc).lower():
+        return FlowError(f"Bucket does not exist: s3://{split(location)[0]}")
     if code in ("PreconditionFailed", "412"):
         return WriteConflictError(f"Log changed since it was read (ETag differs): {location}")
     if code in ("NoSuchKey", "404") or isinstance(exc, FileNotFoundError):
