@@ -278,3 +278,22 @@ def test_a_destination_that_appeared_since_planned_is_a_conflict(
     statuses = {e.location: e.status for e in info.value.report.logs}
     assert statuses[uri(dest / logs[0].name)] == "conflict"
     assert statuses[uri(logs[1])] == "not written"
+
+
+@step
+def copy_given_headers_then_tag(logs: list[EvalLog], *, dest: str) -> list[EvalLog]:
+    return tag(copy(logs, dest=dest), add=["in-prod"], author="me")
+
+
+def test_edits_of_copies_of_logs_the_run_never_read_are_written(
+    logs: list[Path], tmp_path: Path
+) -> None:
+    headers = [read_header(p) for p in logs]  # read outside the run: its session never saw them
+    for header, path in zip(headers, logs, strict=True):
+        header.location = uri(path)
+    dest = tmp_path / "prod"
+
+    copy_given_headers_then_tag(headers, dest=str(dest))
+
+    assert all(read_header(dest / p.name).tags == ["in-prod"] for p in logs)
+    assert all(read_header(p).tags == [] for p in logs)

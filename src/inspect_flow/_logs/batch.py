@@ -150,12 +150,14 @@ def _copy(request: CopyRequest, session: Session, staged_edits: dict[str, Staged
         source_token=state.token if state is not None else request.source_etag,
         overwrite=request.overwrite,
     )
+    # What the source holds on storage: as this run read it, else (a log this run never read)
+    # the header the copy was planned with.
+    stored = state or session.state_of(request.dest)
     edit = staged_edits.get(request.source)
     if edit is not None and edit.log is not None and fingerprint(edit.log) == wanted:
         item.base = edit.location  # the edit's staged file, once it is staged (_resolve_bases)
-    elif state is None or state.fingerprint == wanted:
-        # byte for byte the source as read (or, never read by this run, as it is on storage)
-        item.log = None
+    elif stored is None or stored.fingerprint == wanted:
+        item.log = None  # byte for byte the source as it is on storage
     return item
 
 
