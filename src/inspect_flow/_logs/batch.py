@@ -110,6 +110,7 @@ def commit_batch(
     copy_items = [_copy(request, session, staged_edits) for request in copies]
     items = edit_items + copy_items
     failures = _invalid(items, session)  # a buggy step cannot corrupt a log
+    succeeded = False
     try:
         for backend, group in _by_backend(items if not failures else []):
             backend.sweep(group, session)
@@ -121,9 +122,14 @@ def commit_batch(
                     failures.update(backend.stage_all(group, session))
         if not failures:
             failures = _commit_all(items, session)
+        succeeded = not failures
     finally:
         # the directories a copy made go last: the other copies' temp files must be gone first
         for item in sorted(items, key=lambda i: bool(i.made_dirs)):
+            if item.committed and not succeeded:
+                # Written and not put back: its previous version may exist nowhere else. Kept
+                # (locally a .flowbak beside it, which later runs report), never deleted.
+                item.backup = item.scratch = ""
             backend_for(item.location).discard(item, session)
     outcomes = _outcomes(edits, copies, items, failures, session)
     if failures:
@@ -227,10 +233,14 @@ def _by_backend(items: list[Staged]) -> list[tuple[Backend, list[Staged]]]:
 def _commit_all(items: list[Staged], session: Session) -> dict[Staged, BaseException]:
     """Commit every staged write (local first, then S3); on any failure put back what was done."""
     failures: dict[Staged, BaseException] = {}
-    for backend, group in sorted(_by_backend(items), key=lambda g: g[0] is not _local()):
-        failures = backend.commit_all(group, session)
-        if failures:
-            break
+    try:
+        for backend, group in sorted(_by_backend(items), key=lambda g: g[0] is not _local()):
+            failures = backend.commit_all(group, session)
+            if failures:
+                break
+    except BaseException:  # Ctrl+C (or another interrupt): put back what was committed first
+        _rollback([i for i in items if i.committed], session)
+        raise
     if failures:
         return {**failures, **_rollback([i for i in items if i.committed], session)}
     for backend, group in _by_backend(items):

@@ -88,7 +88,10 @@ class LocalBackend:
     def rollback(self, item: Staged, session: Session) -> None:
         """Put the old version back, or remove a created copy (only if it is still ours)."""
         path = _path(item.location)
-        if item.backup:
+        if item.backup and _same_file(item.backup, path):
+            os.unlink(item.backup)  # the swap did not happen (rename() between links is a no-op)
+            item.backup = ""
+        elif item.backup:
             os.replace(item.backup, path)
             item.backup = ""
         elif item.temp and _same_file(item.temp, path):
@@ -188,8 +191,10 @@ def _commit_edit(item: Staged) -> None:
         raise WriteConflictError(f"Log changed since it was read: {_shown(path)}")
     item.backup = cleanup.temp_name(path, "flowbak")
     os.link(path, item.backup)  # keeps the old version for rollback at no copying cost
-    os.replace(item.temp, path)
+    # Marked before the swap: an interrupt between the two then rolls back a swap that did not
+    # happen (putting the same old file back), never leaves a swap that is not rolled back.
     item.committed = True
+    os.replace(item.temp, path)
     item.new_token = local_token(path)
 
 
@@ -269,17 +274,20 @@ def _makedirs(directory: str) -> list[str]:
 def _commit_copy(item: Staged) -> None:
     """Put the copy in place: replace the destination (overwrite), else link it into place."""
     dest = _path(item.location)
+    # Marked committed before the change, as for edits: rolling back one that did not happen is
+    # harmless (the same old file put back; a destination that is not our temp file is left).
     if item.overwrite and os.path.lexists(dest):
         item.backup = cleanup.temp_name(dest, "flowbak")
         os.link(dest, item.backup)
-        os.replace(item.temp, dest)
-        # the temp name is gone: rollback recognises the copy by its backup
+        item.committed = True
+        os.replace(item.temp, dest)  # the temp name is gone: rollback uses the backup
     else:
+        item.committed = True
         try:
             os.link(item.temp, dest)  # fails if the destination appeared meanwhile: never clobber
         except FileExistsError as exc:
+            item.committed = False
             raise WriteConflictError(
                 f"A log appeared at the destination since the copy was planned: {_shown(dest)}"
             ) from exc
-    item.committed = True
     item.new_token = local_token(dest)
