@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from inspect_flow import _output
 from inspect_flow._errors import LogVanishedError, WriteConflictError
@@ -23,6 +25,9 @@ from inspect_flow._logs.local import files
 from inspect_flow._logs.local.files import local_token
 from inspect_flow._logs.s3 import client as s3
 from inspect_flow._logs.session import Session, Token
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
 
 # Stagings in flight at once. An edit is CPU-bound in part (the header write); a copy is mostly
 # waiting on the kernel (sendfile, and fsync, which the filesystem journal commits together for
@@ -42,6 +47,14 @@ def _shown(path: str) -> str:
 
 class LocalBackend:
     """The local-disk implementation of the backend interface."""
+
+    def read_all(
+        self, locations: list[str], session: Session, advance: Callable[[], None]
+    ) -> list[tuple[EvalLog, Token] | str]:
+        """Read local headers on one event loop (see ``local.read``)."""
+        from inspect_flow._logs.local import read
+
+        return read.read_all(locations, advance)
 
     def sweep(self, items: list[Staged], session: Session) -> None:
         """Remove the leftovers of killed runs in the directories the items stage into."""
