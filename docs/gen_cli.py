@@ -30,6 +30,12 @@ COMMANDS: list[list[str]] = [
     ["step", "copy"],
     ["check"],
     ["config"],
+    ["store"],
+    ["store", "import"],
+    ["store", "remove"],
+    ["store", "list"],
+    ["store", "info"],
+    ["store", "delete"],
 ]
 
 

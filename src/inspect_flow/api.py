@@ -1,6 +1,7 @@
 """The Python API: steps, built-in steps, reports, completeness checks, specs (mirrors ``flow``).
 
-Names are imported lazily, so ``from inspect_flow.api import tag`` in a ``_flow.py`` does not pull
+The exceptions a caller may catch are exported too (all derive from ``FlowError``). Names are
+imported lazily, so ``from inspect_flow.api import tag`` in a ``_flow.py`` does not pull
 in inspect_ai (or the spec machinery) before a command needs it.
 """
 
@@ -12,14 +13,21 @@ from inspect_flow._errors import (
     CommitError,
     FlowError,
     FlowUsageError,
+    InvalidHeaderError,
     LogVanishedError,
     NoLogsError,
     PathNotFoundError,
+    PathUnreadableError,
+    StepOptionError,
+    StoreNotFoundError,
     StoreUnavailableError,
+    StoreVersionError,
+    UserFileError,
     WriteConflictError,
 )
-from inspect_flow._init import init
+from inspect_flow._filters import FilterFailedError
 from inspect_flow._lazy import lazy_dir, lazy_exports
+from inspect_flow._runtime import init
 
 _EXPORTS: dict[str, str] = {
     "run_step": "inspect_flow._steps.run",
@@ -33,6 +41,10 @@ _EXPORTS: dict[str, str] = {
     "CheckResult": "inspect_flow._check",
     "CheckTask": "inspect_flow._check",
     "load_spec": "inspect_flow._spec",
+    "FlowStore": "inspect_flow._store",
+    "store_get": "inspect_flow._store",
+    "delete_store": "inspect_flow._store",
+    "copy_all_logs": "inspect_flow._store",
     "load_spec_data": "inspect_flow._spec.dump",
     "dump_spec": "inspect_flow._spec.dump",
     "config": "inspect_flow._spec.dump",
@@ -62,15 +74,23 @@ if TYPE_CHECKING:
     from inspect_flow._steps.report import LogReport, StepReport
     from inspect_flow._steps.run import run_step
     from inspect_flow._steps.step import StepResult
+    from inspect_flow._store import FlowStore, copy_all_logs, delete_store, store_get
 
 __all__ = [
     "CommitError",
+    "FilterFailedError",
     "FlowError",
     "FlowUsageError",
+    "InvalidHeaderError",
     "LogVanishedError",
     "NoLogsError",
     "PathNotFoundError",
+    "PathUnreadableError",
+    "StepOptionError",
+    "StoreNotFoundError",
     "StoreUnavailableError",
+    "StoreVersionError",
+    "UserFileError",
     "WriteConflictError",
     "init",
     "run_step",
@@ -84,6 +104,10 @@ __all__ = [
     "CheckResult",
     "CheckTask",
     "load_spec",
+    "FlowStore",
+    "store_get",
+    "delete_store",
+    "copy_all_logs",
     "load_spec_data",
     "dump_spec",
     "config",

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from inspect_flow._cli.common import apply_display_options, display_options
+from inspect_flow._errors import ExitCode
 from inspect_flow._registry import StepInfo
 
 GROUP_HELP = """Run workflow steps on eval logs.
@@ -124,7 +125,7 @@ def build_step_command(info: StepInfo, name: str | None = None) -> click.Command
 def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, Any]) -> None:
     from inspect_flow._cli.output import render_notice, render_step_report
     from inspect_flow._cli.params import python_only_message
-    from inspect_flow._errors import CommitError, StepOptionError, StoreUnavailableError
+    from inspect_flow._errors import CommitError, StepOptionError
     from inspect_flow._steps.report import presenting
     from inspect_flow._steps.run import run_step
 
@@ -133,14 +134,8 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
     kwargs = signature.to_kwargs(ctx.params)
     apply_display_options(values["display"], values["log_level"])
     user_paths = list(values[_PATH_PARAM])
-    store = values["store"]
-    store_from_env = ctx.get_parameter_source("store") == click.core.ParameterSource.ENVIRONMENT
-    if store is not None and not (user_paths and store_from_env):
-        # PATH with --store means "process PATH and index what is written"; both need the store.
-        raise StoreUnavailableError(
-            "The Flow Store is not available in this version of inspect_flow yet (--store)."
-        )
-    if not user_paths:
+    store = _step_store(ctx, values["store"], bool(user_paths))
+    if not user_paths and store is None:
         raise click.UsageError("Either PATH or --store is required.", ctx)
     # With --json, stdout carries the report and nothing else: whatever the step itself prints
     # (a user step calling print()) goes to stderr.
@@ -154,6 +149,7 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
                 filter=list(values["filter"]),
                 exclude=list(values["exclude"]),
                 recursive=values["recursive"],
+                store=store,
                 **kwargs,
             )
     except CommitError as exc:
@@ -166,7 +162,35 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
         raise click.UsageError(exc.cli_message, ctx) from exc
     render_step_report(report, values["as_json"])
     if not report.ok:
-        ctx.exit(1)
+        ctx.exit(ExitCode.FAILURE)
+
+
+def _step_store(ctx: click.Context, value: str | None, has_paths: bool) -> Any:
+    """Open the ``--store`` of a step command (never created: a missing store is an error).
+
+    Without PATH the input is the store's logs; with PATH the PATH logs are processed and what
+    is written is indexed. A store that only comes from ``INSPECT_FLOW_STORE`` and does not exist
+    does not stop ``flow step PATH``: it is reported and the run goes on without it.
+    """
+    if value is None or value.strip().lower() == "none":
+        return None
+    from inspect_flow import _output
+    from inspect_flow._errors import StoreNotFoundError
+    from inspect_flow._store import not_found_message, open_store
+    from inspect_flow._store.location import shown
+
+    found = open_store(value)
+    if not found.exists():
+        from_env = ctx.get_parameter_source("store") == click.core.ParameterSource.ENVIRONMENT
+        if has_paths and from_env:
+            _output.warn(
+                f"{not_found_message(value, found.root)} (INSPECT_FLOW_STORE): "
+                "written logs are not indexed"
+            )
+            return None
+        raise StoreNotFoundError(not_found_message(value, found.root))
+    _output.err(f"Using store (read-write): {shown(found.root)}")
+    return found
 
 
 class FileStepsGroup(click.Group):
@@ -202,17 +226,21 @@ def no_step_message(name: str, file: str, steps: dict[str, StepInfo]) -> str:
 class StepGroup(click.Group):
     """``flow step``: built-ins, ``_flow.py`` steps, entry points, and ``file.py[@STEP]`` forms."""
 
-    def _registry(self) -> dict[str, StepInfo]:
+    def _registry(self, *, entry_points: bool = False) -> dict[str, StepInfo]:
+        """Return the steps: built-ins and the ``_flow.py`` chain, plus entry points if asked."""
         import inspect_flow._steps.builtins  # noqa: F401 - registers tag, metadata, copy
         from inspect_flow._discovery import load_entry_points, load_flow_files
         from inspect_flow._registry import registered_steps
 
-        load_entry_points()
-        load_flow_files()
+        if entry_points:
+            load_entry_points()
+        load_flow_files()  # after entry points: a _flow.py step wins over a package's
         return registered_steps()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(self._registry())
+        # Listing every step (``flow step --help``) is the one time installed packages are
+        # imported up front; running a step imports them only when its name is not found.
+        return sorted(self._registry(entry_points=True))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name.endswith(".py"):
@@ -226,6 +254,8 @@ class StepGroup(click.Group):
                 raise click.UsageError(no_step_message(step_name, file, steps), ctx)
             return build_step_command(info, cmd_name)
         info = self._registry().get(cmd_name)
+        if info is None:  # not built in nor in a _flow.py: maybe an installed package has it
+            info = self._registry(entry_points=True).get(cmd_name)
         return build_step_command(info) if info else None
 
     def resolve_command(

@@ -9,7 +9,8 @@ command reads or writes a log.
 * reading: concurrent header reads (``read_headers``), sample counts;
 * the run's state (``Session``) and the one transaction engine (``commit_batch``: header edits and
   copies, all or nothing, one ``Outcome`` per write);
-* what the sweeps of killed runs' leftovers did (``CleanupReport``).
+* what the sweeps of killed runs' leftovers did (``CleanupReport``);
+* removing a directory tree (``remove_tree``: a Flow Store's table).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ _EXPORTS: dict[str, str] = {
     "commit_batch": "inspect_flow._logs.batch",
     # cleanup
     "CleanupReport": "inspect_flow._logs.cleanup",
+    # trees
+    "remove_tree": "inspect_flow._logs.tree",
 }
 
 if TYPE_CHECKING:
@@ -81,6 +84,7 @@ if TYPE_CHECKING:
         Token,
         fingerprint,
     )
+    from inspect_flow._logs.tree import remove_tree
 
 __all__ = [
     "CleanupReport",
@@ -110,6 +114,7 @@ __all__ = [
     "local_path",
     "normalize",
     "read_headers",
+    "remove_tree",
 ]
 
 __getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from inspect_flow._errors import CommitError, FlowUsageError, NoLogsError
-from inspect_flow._init import ensure_initialised
 from inspect_flow._logs import expand_paths as expand
 from inspect_flow._logs import normalize, read_headers
 from inspect_flow._registry import StepInfo, registered_steps
+from inspect_flow._runtime import ensure_initialised
 from inspect_flow._steps.context import StepContext, active
 from inspect_flow._steps.report import StepReport
 from inspect_flow._steps.step import check_options, invoke, step_info_of
@@ -46,7 +46,8 @@ def run_step(
         exclude: Filter(s) that remove a log when any of them passes.
         recursive: Search directories recursively.
         expand_paths: Expand directories into the logs they hold (False: paths are log files).
-        store: A Flow Store to index written logs into (not yet available).
+        store: A Flow Store (or ``auto``/a path): every log the run writes is indexed in it. With
+            no ``logs``, the input is every log in the store (filters apply).
         *args: Positional arguments for the step.
         **kwargs: The step's options.
 
@@ -61,11 +62,17 @@ def run_step(
     info = _resolve_step(step)
     ctx = StepContext(dry_run=dry_run, store=store)
     ctx.report.step = info.name
+    if ctx.store is not None and not logs:  # the input is the store's logs
+        from inspect_flow._store import store_inputs
+
+        logs, expand_paths = store_inputs(ctx.store), False
     with active(ctx):  # before reading: the run's version tokens are recorded in its session
         try:
             _run(ctx, info, logs, filter, exclude, recursive, expand_paths, args, kwargs)
+            ctx.index_written()
         except CommitError as exc:
             exc.report = ctx.report  # the CLI renders what happened to each log
+            ctx.index_written()  # what an earlier flush wrote stays written: index it too
             raise
     return ctx.report
 
@@ -90,7 +97,9 @@ def _run(
     given = [item for item in items if isinstance(item, EvalLog)]
     locations = [str(item) for item in items if not isinstance(item, EvalLog)]
     if locations and expand_paths:
-        locations = expand(locations, recursive=recursive)
+        unlistable: dict[str, str] = {}  # folders that cannot be listed: reported, not skipped
+        locations = expand(locations, recursive=recursive, errors=unlistable)
+        ctx.record_unreadable(unlistable)
     else:  # paths are log files: still one normal form (absolute file:// URIs, no ``..``)
         locations = [normalize(location) for location in locations]
     includes, excludes = _filters(filter), _filters(exclude)
