@@ -21,7 +21,7 @@ from helpers.cli import flow_cli
 
 from inspect_flow import _output
 
-DATA = Path(__file__).parent / "data" / "check"
+DATA = Path(__file__).resolve().parents[1] / "data" / "check"
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 TTY = {"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1"}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.cli import flow_cli, isolated_cli, write_file
-from helpers.logs import LogFactory, read_header
+from helpers.cli import flow_cli, write_file
+from helpers.logs import read_header
 
 WHO = '''
 from pathlib import Path
@@ -34,16 +33,6 @@ def {label}_only(logs):
 def trailing_function(log):
     raise AssertionError("never called")
 '''
-
-
-@pytest.fixture(autouse=True)
-def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    yield from isolated_cli(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def logs(work: Path, make_logs: LogFactory) -> list[Path]:
-    return make_logs(work / "logs", n=2)
 
 
 def tags(paths: list[Path]) -> list[list[str]]:

@@ -7,12 +7,11 @@ so each test checks what arrives in Python, not just what click parsed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.cli import flow_cli, isolated_cli, write_file
+from helpers.cli import flow_cli, write_file
 from helpers.logs import LogFactory
 
 KINDS = '''
@@ -71,11 +70,6 @@ def leveled(logs, level: int = 2):
     record(level=level)
     return StepResult(logs, modified=False)
 '''
-
-
-@pytest.fixture(autouse=True)
-def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    yield from isolated_cli(tmp_path, monkeypatch)
 
 
 @pytest.fixture

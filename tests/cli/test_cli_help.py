@@ -1,7 +1,7 @@
 """Help texts of the real CLI (golden, 80 columns), --version, start-up imports, docs/cli.md.
 
 Golden files live in tests/data/cli/. After an intended change to a help text, regenerate them with
-``FLOW_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_cli_help.py`` and review the diff.
+``FLOW_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/cli/test_cli_help.py`` and review the diff.
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ import importlib.util
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.cli import flow_cli, isolated_cli, write_file
+from helpers.cli import flow_cli, write_file
 
-GOLDEN = Path(__file__).parent / "data" / "cli"
-REPO = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parents[1] / "data" / "cli"
+REPO = Path(__file__).resolve().parents[2]
 FLOW_SCRIPT = Path(sys.executable).parent / "flow"
 
 # A custom step shaped like the one in the reference's Appendix A, plus a Python-only parameter.
@@ -49,11 +48,6 @@ def annotate(
     """
     return logs
 '''
-
-
-@pytest.fixture(autouse=True)
-def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    yield from isolated_cli(tmp_path, monkeypatch)
 
 
 def check_golden(name: str, text: str) -> None:

@@ -5,20 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.cli import flow_cli, isolated_cli, write_file
+from helpers.cli import flow_cli, write_file
 from helpers.logs import LogFactory, read_header
 
 ANSI = re.compile(r"\x1b\[")
-
-
-@pytest.fixture(autouse=True)
-def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    yield from isolated_cli(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.cli import flow_cli, isolated_cli, write_file
+from helpers.cli import flow_cli, write_file
 from helpers.logs import LogFactory, read_header
 from helpers.s3 import list_keys, upload_dir
-
-
-@pytest.fixture(autouse=True)
-def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    yield from isolated_cli(tmp_path, monkeypatch)
 
 
 @pytest.fixture

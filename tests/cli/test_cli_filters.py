@@ -4,11 +4,10 @@ empty selections, unknown and failing filters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.cli import flow_cli, isolated_cli, write_file
+from helpers.cli import flow_cli, write_file
 from helpers.logs import LogFactory, read_header
 
 FILTERS = """
@@ -32,11 +31,6 @@ def explode(log):
         raise ValueError("kaboom")
     return True
 """
-
-
-@pytest.fixture(autouse=True)
-def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    yield from isolated_cli(tmp_path, monkeypatch)
 
 
 @pytest.fixture

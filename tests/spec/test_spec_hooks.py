@@ -17,7 +17,7 @@ from inspect_flow._spec import hooks as hooks_module
 from inspect_flow._spec.hooks import after_instantiate, after_load
 from inspect_flow._spec.load import expand_spec
 
-DATA = Path(__file__).parent / "data" / "check"
+DATA = Path(__file__).resolve().parents[1] / "data" / "check"
 
 IMPORTS = """
 from inspect_flow._spec import FlowSpec, FlowOptions

@@ -14,7 +14,7 @@ from helpers.check_corpus import fresh_copy
 
 from inspect_flow._cli.main import run
 
-DATA = Path(__file__).parent / "data" / "check"
+DATA = Path(__file__).resolve().parents[1] / "data" / "check"
 
 
 @pytest.fixture
