@@ -79,6 +79,8 @@ class CheckResult:
         log_dir: The directory searched (URI).
         unreadable: Logs that could not be read (URI → reason).
         qualifier_header: ``Model``, ``Differentiator``, or None when no task has a qualifier.
+        spec_tasks: The instantiated spec tasks (``SpecTask``), in spec order (``flow run``
+            runs them).
 
     """
 
@@ -88,6 +90,7 @@ class CheckResult:
     log_dir: str = ""
     unreadable: dict[str, str] = field(default_factory=dict)
     qualifier_header: str | None = None
+    spec_tasks: list[Any] = field(default_factory=list, repr=False, compare=False)
 
 
 def check(
@@ -141,7 +144,7 @@ def check(
         with step("instantiate") as done:
             expanded = expand_spec(spec, base)
             # the spec's env holds while tasks are created and logs read, then is restored
-            scope.enter_context(_spec_env(expanded.env))
+            scope.enter_context(spec_env(expanded.env))
             directory = log_dir if log_dir is not None else expanded.log_dir
             if directory is None:
                 raise FlowUsageError("log_dir must be set before checking the flow spec")
@@ -158,11 +161,11 @@ def check(
                 if read.logs
                 else "No existing logs found in log directory"
             )
-        return _match(spec_tasks, read.logs, dict(read.errors), location, includes, excludes)
+        return match_logs(spec_tasks, read.logs, dict(read.errors), location, includes, excludes)
 
 
 @contextmanager
-def _spec_env(env: dict[str, str] | None) -> Iterator[None]:
+def spec_env(env: dict[str, str] | None) -> Iterator[None]:
     """Set the spec's environment variables for the block; restore the previous values."""
     saved = {name: os.environ.get(name) for name in env or {}}
     os.environ.update(env or {})
@@ -194,7 +197,7 @@ def _phases(status: Callable[[str], None] | None, phase: Phase | None) -> Phase:
     return run
 
 
-def _match(
+def match_logs(
     spec_tasks: list[SpecTask],
     logs: list[EvalLog],
     unreadable: dict[str, str],
@@ -202,6 +205,17 @@ def _match(
     includes: Sequence[tuple[str, Any]],
     excludes: Sequence[tuple[str, Any]],
 ) -> CheckResult:
+    """Match logs to instantiated spec tasks: the best log of each task, and what is left over.
+
+    Args:
+        spec_tasks: The instantiated tasks (``inspect_flow._spec.instantiate``).
+        logs: Log headers (their ``location`` set), newest file first.
+        unreadable: Logs that could not be read (URI → reason); extended in place.
+        location: The directory searched (shown as ``log_dir``).
+        includes: Resolved filters a log must pass to count.
+        excludes: Resolved filters a log must not match to count.
+
+    """
     from inspect_flow._filters import passes_filters
     from inspect_flow._spec.counting import valid_samples_all
 
@@ -239,6 +253,7 @@ def _match(
         log_dir=location,
         unreadable=unreadable,
         qualifier_header=header,
+        spec_tasks=list(spec_tasks),
     )
 
 

@@ -1,4 +1,4 @@
-"""The Python API: steps, built-in steps, reports, completeness checks (mirrors ``flow``).
+"""The Python API: steps, built-in steps, reports, completeness checks, runs (mirrors ``flow``).
 
 Names are imported lazily, so ``from inspect_flow.api import tag`` in a ``_flow.py`` does not pull
 in inspect_ai (or the spec machinery) before a command needs it.
@@ -33,10 +33,13 @@ _EXPORTS: dict[str, str] = {
     "CheckResult": "inspect_flow._check",
     "CheckTask": "inspect_flow._check",
     "load_spec": "inspect_flow._spec",
+    "run": "inspect_flow._run",
+    "RunResult": "inspect_flow._run",
 }
 
 if TYPE_CHECKING:
     from inspect_flow._check import CheckResult, CheckTask, check
+    from inspect_flow._run import RunResult, run
     from inspect_flow._spec import load_spec
     from inspect_flow._steps.builtins import copy, metadata, tag
     from inspect_flow._steps.report import LogReport, StepReport
@@ -64,6 +67,8 @@ __all__ = [
     "CheckResult",
     "CheckTask",
     "load_spec",
+    "run",
+    "RunResult",
 ]
 
 

@@ -25,8 +25,8 @@ CHECK_ACTIONS = (
 )
 
 
-def _spec_options(func: F) -> F:
-    """Add the options ``check`` and ``config`` share (order as in Flow 0.14's help)."""
+def spec_options(func: F) -> F:
+    """Add the options ``check``, ``config`` and ``run`` share (order as in Flow 0.14's help)."""
     options = [
         click.option(
             "--limit",
@@ -67,13 +67,14 @@ def _spec_options(func: F) -> F:
     return func
 
 
-def _load(
+def load_spec_from_cli(
     config_file: str,
     args: tuple[str, ...],
     sets: tuple[str, ...],
     limit: int | None,
     log_dir: str | None,
 ) -> FlowSpec:
+    """Load a spec file with the shared options (``-A``, ``-s``, ``--limit``, ``--log-dir``)."""
     from inspect_flow._spec.load import load_spec_file
     from inspect_flow._spec.overrides import parse_assignments
 
@@ -95,7 +96,7 @@ def _load(
     envvar="INSPECT_FLOW_VENV",
     help="Resolve tasks in a temporary virtual environment holding the spec's dependencies.",
 )
-@_spec_options
+@spec_options
 @click.option(
     "--filter",
     "filters",
@@ -138,7 +139,7 @@ def check_command(
     # The status display goes to stderr; the table and summary below go to stdout.
     with quiet, _output.actions(f"Flow Spec: {spec_path}", "CHECK", CHECK_ACTIONS) as status:
         with status.action("load", spec_path) as action:
-            spec = _load(config_file, args, sets, limit, log_dir)
+            spec = load_spec_from_cli(config_file, args, sets, limit, log_dir)
             count = len(spec.tasks or [])
             action.done(f"Loaded {count} task{'s' if count != 1 else ''}")
         if venv:
@@ -165,7 +166,7 @@ def check_command(
 
 @click.command("config")
 @click.argument("config_file", type=click.Path(exists=True, dir_okay=False))
-@_spec_options
+@spec_options
 @display_options
 def config_command(
     config_file: str,
@@ -180,7 +181,7 @@ def config_command(
     from inspect_flow._spec.dump import spec_yaml
 
     apply_display_options(display, log_level)
-    spec = _load(config_file, args, sets, limit, log_dir)
+    spec = load_spec_from_cli(config_file, args, sets, limit, log_dir)
     click.echo(spec_yaml(spec), nl=False)
 
 
@@ -238,8 +239,15 @@ def render_json(result: CheckResult) -> None:
     )
 
 
-def render_text(result: CheckResult) -> None:
-    """Print the task table, the log sections, the summary and the log dir (stdout)."""
+def render_text(result: CheckResult, summary: str | None = None, *, reasons: bool = True) -> None:
+    """Print the task table, the log sections, the summary and the log dir (stdout).
+
+    Args:
+        result: The check result.
+        summary: The summary line (default: ``check_summary``; ``flow run`` has its own).
+        reasons: List the incomplete tasks and why (``flow run``'s pre-run table does not).
+
+    """
     from inspect_flow import _output
     from inspect_flow._logs import paths
 
@@ -263,13 +271,13 @@ def render_text(result: CheckResult) -> None:
             _output.out(f"{paths.display_path(location)}: {reason}")
         _output.out()
     incomplete = [t for t in result.tasks if not t.complete]
-    if incomplete:
+    if incomplete and reasons:
         _output.out("[yellow]⚠[/yellow] Incomplete tasks:", markup=True)
         for task in incomplete:
             label = f"{task.name} ({task.differentiator})" if task.differentiator else task.name
             _output.out(f"{label}: {task.reason}")
         _output.out()
-    _output.out(f"[bold]{check_summary(result)}[/bold]", markup=True)
+    _output.out(f"[bold]{summary or check_summary(result)}[/bold]", markup=True)
     _output.out(f"Log dir: {paths.display_path(result.log_dir)}")
 
 

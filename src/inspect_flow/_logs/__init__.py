@@ -39,6 +39,10 @@ _EXPORTS: dict[str, str] = {
     "check_plan": "inspect_flow._logs.copy",
     "copy_logs": "inspect_flow._logs.copy",
     "drop_cached_bodies": "inspect_flow._logs.read",
+    # small text files next to logs, run folders
+    "list_dirs": "inspect_flow._logs.textfiles",
+    "read_text": "inspect_flow._logs.textfiles",
+    "write_text": "inspect_flow._logs.textfiles",
     # per-run state
     "fingerprint": "inspect_flow._logs.state",
     "remember": "inspect_flow._logs.state",
@@ -73,6 +77,7 @@ if TYPE_CHECKING:
         scope_open,
         state_of,
     )
+    from inspect_flow._logs.textfiles import list_dirs, read_text, write_text
     from inspect_flow._logs.write import WriteOutcome, needs_write, write_headers
 
 __all__ = [
@@ -95,16 +100,19 @@ __all__ = [
     "is_log_name",
     "is_s3",
     "join",
+    "list_dirs",
     "list_log_files",
     "local_path",
     "needs_write",
     "normalize",
     "open_scope",
     "read_headers",
+    "read_text",
     "remember",
     "scope_open",
     "state_of",
     "write_headers",
+    "write_text",
 ]
 
 __getattr__ = lazy_exports(__name__, _EXPORTS, globals())

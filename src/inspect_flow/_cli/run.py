@@ -1,0 +1,224 @@
+"""``flow run``: parse, plan the run, show the pre-run table, run, render the outcome."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from inspect_flow._cli.check import spec_options
+from inspect_flow._cli.common import apply_display_options, display_options
+
+if TYPE_CHECKING:
+    from inspect_flow._run import RunPlan, RunResult
+
+EXIT_INCOMPLETE = 3
+RUN_ACTIONS = (
+    ("load", "Load config"),
+    ("env", "Set up environment"),
+    ("instantiate", "Instantiate tasks"),
+    ("logs", "Check for existing logs"),
+    ("store", "Check store for logs"),
+)
+
+
+@click.command("run")
+@click.argument("config_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--json", "as_json", is_flag=True, help="With --dry-run: print the pre-run check as JSON."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would run and what is complete; run nothing."
+)
+@click.option(
+    "--log-dir-allow-dirty",
+    is_flag=True,
+    default=None,
+    help="Allow logs of other tasks in the log directory.",
+)
+@click.option(
+    "--handle-file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the run's log directory to FILE; with --resume, continue the run it names.",
+)
+@click.option("--venv", is_flag=True, envvar="INSPECT_FLOW_VENV", help="Not supported by run.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the latest run (its unique log directory) instead of starting a new one.",
+)
+@click.option(
+    "--log-dir-create-unique/--no-log-dir-create-unique",
+    default=None,
+    help="Run in a new timestamped subdirectory of the log directory.",
+)
+@click.option(
+    "--store-write/--no-store-write",
+    default=None,
+    help="Index the completed logs in the store (default: on).",
+)
+@click.option(
+    "--store-read/--no-store-read",
+    default=None,
+    help="Copy the best matching log of each task from the store (default: off).",
+)
+@click.option(
+    "--store-filter",
+    "store_filters",
+    multiple=True,
+    help="Log filter a store log must pass to be reused. Can be repeated.",
+)
+@click.option(
+    "--store",
+    default=None,
+    envvar="INSPECT_FLOW_STORE",
+    help="The store: `auto` (the default store), `none`, or a path (relative to the CWD).",
+)
+@spec_options
+@display_options
+@click.pass_context
+def run_command(
+    ctx: click.Context,
+    config_file: str,
+    as_json: bool,
+    dry_run: bool,
+    log_dir_allow_dirty: bool | None,
+    handle_file: str | None,
+    venv: bool,
+    resume: bool,
+    log_dir_create_unique: bool | None,
+    store_write: bool | None,
+    store_read: bool | None,
+    store_filters: tuple[str, ...],
+    store: str | None,
+    limit: int | None,
+    log_dir: str | None,
+    args: tuple[str, ...],
+    sets: tuple[str, ...],
+    display: str,
+    log_level: str,
+) -> None:
+    """Run a spec."""
+    from inspect_flow import _output
+    from inspect_flow._cli.check import load_spec_from_cli
+    from inspect_flow._logs import display_path, normalize
+    from inspect_flow._run import execute_run, plan_run
+
+    if as_json and not dry_run:
+        raise click.UsageError("--json is only supported with --dry-run.", ctx)
+    if resume and log_dir is not None:
+        raise click.UsageError("--resume and --log-dir are mutually exclusive.", ctx)
+    if venv:
+        raise click.UsageError(
+            "--venv is not supported by flow run: run where the tasks' dependencies are installed.",
+            ctx,
+        )
+    apply_display_options(display, log_level)
+    given = click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT
+    quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
+    spec_path = display_path(normalize(config_file))
+    with quiet, _output.actions(f"Flow Spec: {spec_path}", "RUN", RUN_ACTIONS) as status:
+        with status.action("load", spec_path) as action:
+            spec = load_spec_from_cli(config_file, args, sets, limit, log_dir)
+            count = len(spec.tasks or [])
+            action.done(f"Loaded {count} task{'s' if count != 1 else ''}")
+        with status.action("env", "inproc"):
+            pass  # tasks run in this process
+        plan = plan_run(
+            spec,
+            dry_run=dry_run,
+            resume=resume,
+            handle_file=handle_file,
+            log_dir_create_unique=log_dir_create_unique,
+            log_dir_allow_dirty=log_dir_allow_dirty,
+            store=store,
+            store_read=store_read,
+            store_write=store_write,
+            store_filter=list(store_filters) or None,
+            display=display if ctx.get_parameter_source("display") in given else None,
+            log_level=log_level if ctx.get_parameter_source("log_level") in given else None,
+            phase=status.phase,
+        )
+        if not (plan.store.read and plan.store.location is not None):
+            with status.action("store") as action:
+                action.done("Not read (--store-read is off)")
+    if as_json:
+        from inspect_flow._cli.check import render_json
+
+        render_json(plan.table)
+        return
+    render_plan(plan)
+    if dry_run:
+        _output.out("Dry run: nothing was run, copied or written.")
+        return
+    try:
+        result = execute_run(plan)
+    except KeyboardInterrupt:
+        _output.info(_resume_hint(plan, config_file, log_dir is not None))
+        raise
+    render_result(result)
+    if not result.success:
+        ctx.exit(EXIT_INCOMPLETE)
+
+
+def render_plan(plan: RunPlan) -> None:
+    """Print the pre-run table, ``Running N tasks (M tasks complete)``, the store copies."""
+    from inspect_flow import _output
+    from inspect_flow._cli.check import render_text
+    from inspect_flow._logs import display_path
+
+    total, complete = len(plan.table.tasks), plan.complete
+    summary = (
+        f"Running {total} task{'s' if total != 1 else ''} "
+        f"({complete} task{'s' if complete != 1 else ''} complete)"
+    )
+    render_text(plan.table, summary=summary, reasons=False)
+    if plan.copies:
+        verb = "Would copy" if plan.dry_run else "Copying"
+        _output.out()
+        _output.out(f"[blue]ℹ[/blue] {verb} from store:", markup=True)
+        for source, dest in plan.copies:
+            _output.out(f"{display_path(source)} -> {display_path(dest)}")
+    for problem in plan.problems:
+        _output.warn(problem)
+
+
+def render_result(result: RunResult) -> None:
+    """Print ``Completed N tasks`` (or how many did not complete, and why)."""
+    from inspect_flow import _output
+
+    after = result.after
+    assert after is not None
+    total = len(after.tasks)
+    done = sum(1 for t in after.tasks if t.complete)
+    _output.out()
+    if result.success and done == total:
+        _output.out(f"[bold]Completed {total} task{'s' if total != 1 else ''}[/bold]", markup=True)
+        return
+    _output.out("[yellow]⚠[/yellow] Incomplete tasks:", markup=True)
+    for task in after.tasks:
+        if not task.complete:
+            label = f"{task.name} ({task.differentiator})" if task.differentiator else task.name
+            _output.out(f"{label}: {task.reason}")
+    _output.out(
+        f"[bold]Completed {done}/{total} task{'s' if total != 1 else ''} "
+        f"({total - done} incomplete)[/bold]",
+        markup=True,
+    )
+
+
+def _resume_hint(plan: RunPlan, config_file: str, log_dir_given: bool) -> str:
+    from inspect_flow._logs import display_path
+
+    where = display_path(plan.log_dir)
+    if plan.handle_file:
+        again = f"flow run {config_file} --resume --handle-file {plan.handle_file}"
+    elif log_dir_given:
+        again = f"flow run {config_file} --log-dir {where} --no-log-dir-create-unique"
+    else:
+        again = f"flow run {config_file} --resume"
+    return f"Interrupted: the partial logs are kept in {where}. Continue with: {again}"

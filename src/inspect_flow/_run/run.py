@@ -1,0 +1,376 @@
+"""``run``: run a spec's tasks with ``inspect_ai.eval_set``, reusing logs, recording what it did.
+
+A run has two halves, so the command line can show the pre-run table before the eval starts:
+
+* ``plan_run`` resolves the run folder (the log dir, a unique timestamped folder in it, or the
+  folder of an earlier run with ``resume``), instantiates the tasks and matches the logs already in
+  that folder exactly as ``flow check`` does, and with store reading finds the best matching log
+  of each task in the Flow Store. It writes nothing.
+* ``execute_run`` copies the store's logs into the run folder (so ``eval_set`` reuses them),
+  writes ``flow.yaml`` (the resolved spec) and ``flow-requirements.txt`` there, runs the eval set,
+  matches the folder's logs again, and indexes the completed ones in the store.
+
+``run`` does both. Ctrl-C stops the eval set; its partial logs stay in the run folder and a later
+run with ``resume`` continues them (``RunInterrupted``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from inspect_flow._errors import FlowUsageError
+from inspect_flow._run.store import StoreUse
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
+
+    from inspect_flow._check import CheckResult, Phase
+    from inspect_flow._spec.models import FlowSpec
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run was interrupted; its partial logs are kept in ``log_dir`` (resume continues them).
+
+    Attributes:
+        log_dir: The run folder (URI).
+
+    """
+
+    def __init__(self, log_dir: str) -> None:
+        super().__init__(log_dir)
+        self.log_dir = log_dir
+
+
+@dataclass
+class RunPlan:
+    """What a run will do (``plan_run``); ``execute_run`` does it.
+
+    Attributes:
+        spec: The expanded spec.
+        base_dir: The spec's folder.
+        log_dir: The run folder (URI).
+        table: The tasks and their best existing logs (those from the store included).
+        copies: Store logs to copy into the run folder: (store log, destination) URIs.
+        store: The store settings.
+        store_logs: Stored logs read (0 when the store is not read).
+        options: The ``eval_set`` options.
+        dry_run: Only report; write nothing.
+        handle_file: Where to record the run folder.
+        problems: Why the run cannot start (a dirty log dir).
+
+    """
+
+    spec: FlowSpec
+    base_dir: str
+    log_dir: str
+    table: CheckResult
+    copies: list[tuple[str, str]]
+    store: StoreUse
+    store_logs: int
+    options: dict[str, Any]
+    dry_run: bool = False
+    handle_file: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> int:
+        """How many tasks already have a complete log."""
+        return sum(1 for t in self.table.tasks if t.complete)
+
+
+@dataclass
+class RunResult:
+    """The outcome of a run (the first three fields are Flow 0.14's).
+
+    Attributes:
+        success: Every task of the eval set completed successfully.
+        logs: The eval set's logs (headers), one per task.
+        log_dir: The run folder (URI).
+        plan: What the run set out to do (the pre-run table).
+        after: The run folder's logs matched to the tasks after the run (None for a dry run).
+        copied: Store logs copied into the run folder (destination URIs).
+        indexed: What the store reported when the completed logs were indexed (None if not).
+
+    """
+
+    success: bool
+    logs: list[EvalLog]
+    log_dir: str
+    plan: RunPlan | None = None
+    after: CheckResult | None = None
+    copied: list[str] = field(default_factory=list)
+    indexed: Any = None
+
+
+def run(
+    spec: FlowSpec,
+    base_dir: str | None = None,
+    *,
+    dry_run: bool = False,
+    resume: bool = False,
+    handle_file: str | None = None,
+    **options: Any,
+) -> RunResult:
+    """Run a spec's tasks with Inspect AI's ``eval_set``.
+
+    Args:
+        spec: The spec (from ``load_spec`` or built in Python).
+        base_dir: The folder relative paths of the spec are resolved against (default: the spec
+            file's folder for a loaded spec, else the CWD).
+        dry_run: Report what would run (and what is complete); write nothing.
+        resume: Continue an earlier run's folder instead of starting a new unique one.
+        handle_file: Record the run folder in this file (read back with ``resume``).
+        **options: More ``plan_run`` options (``log_dir``, ``store``, ``store_read``, ...).
+
+    Returns:
+        What ran, the logs and the run folder.
+
+    Raises:
+        RunInterrupted: Ctrl-C; the partial logs are kept.
+        FlowUsageError: No log dir, a dirty log dir, nothing to resume, a venv spec.
+        FlowError: A task cannot be instantiated, or ``eval_set`` refused to start.
+
+    """
+    plan = plan_run(
+        spec, base_dir, dry_run=dry_run, resume=resume, handle_file=handle_file, **options
+    )
+    return execute_run(plan)
+
+
+def plan_run(
+    spec: FlowSpec,
+    base_dir: str | None = None,
+    *,
+    dry_run: bool = False,
+    resume: bool = False,
+    handle_file: str | None = None,
+    log_dir: str | None = None,
+    log_dir_create_unique: bool | None = None,
+    log_dir_allow_dirty: bool | None = None,
+    store: str | None = None,
+    store_read: bool | None = None,
+    store_write: bool | None = None,
+    store_filter: list[Any] | None = None,
+    display: str | None = None,
+    log_level: str | None = None,
+    phase: Phase | None = None,
+) -> RunPlan:
+    """Plan a run: its folder, its tasks and their existing logs (and store logs); write nothing.
+
+    Args:
+        spec: The spec.
+        base_dir: See ``run``.
+        dry_run: Mark the plan as a dry run (``execute_run`` then writes nothing).
+        resume: See ``run``.
+        handle_file: See ``run``.
+        log_dir: Run in this log dir instead of the spec's (relative to the CWD).
+        log_dir_create_unique: Override the spec's ``log_dir_create_unique``.
+        log_dir_allow_dirty: Allow logs of other tasks in the run folder.
+        store: The store (``auto``, ``none`` or a path relative to the CWD).
+        store_read: Reuse matching logs from the store (default: the spec's, else off).
+        store_write: Index completed logs in the store (default: the spec's, else on).
+        store_filter: Filters a stored log must pass to be reused.
+        display: inspect's display for the eval set.
+        log_level: inspect's log level for the eval set.
+        phase: Runs each phase (``instantiate``, ``logs``, ``store``), as for ``check``.
+
+    """
+    from inspect_flow._check import check, spec_env
+    from inspect_flow._init import ensure_initialised
+    from inspect_flow._logs import normalize
+    from inspect_flow._run.evalset import eval_set_options
+    from inspect_flow._run.logdir import resolve_run_dir
+    from inspect_flow._run.store import store_use
+    from inspect_flow._spec.load import expand_spec
+
+    ensure_initialised()
+    if spec.execution_type == "venv":
+        raise FlowUsageError(
+            "flow run does not support venv execution (run where the tasks' "
+            "dependencies are installed)"
+        )
+    if resume and log_dir is not None:
+        raise FlowUsageError("--resume and --log-dir are mutually exclusive.")
+    base = os.path.abspath(base_dir or spec._base_dir or os.getcwd())
+    expanded = expand_spec(spec, base)
+    if log_dir is not None:
+        location = normalize(log_dir)
+    elif expanded.log_dir is not None:
+        location = normalize(expanded.log_dir, base)
+    else:
+        raise FlowUsageError("log_dir must be set before running the flow spec")
+    unique = (
+        log_dir_create_unique
+        if log_dir_create_unique is not None
+        else bool(expanded.log_dir_create_unique)
+    )
+    run_dir = resolve_run_dir(location, unique=unique, resume=resume, handle_file=handle_file)
+    with spec_env(expanded.env):
+        table = check(expanded, base, log_dir=run_dir, phase=phase)
+    use = store_use(
+        expanded, base, store=store, read=store_read, write=store_write, filters=store_filter
+    )
+    copies: list[tuple[str, str]] = []
+    store_logs = 0
+    if use.read and use.location is not None:
+        with _phase(phase, "store") as done:
+            table, copies, store_logs = _from_store(table, use, run_dir, base, dry_run)
+            done(_store_message(len(copies), dry_run))
+    allow_dirty = log_dir_allow_dirty
+    if allow_dirty is None and expanded.options is not None:
+        allow_dirty = expanded.options.log_dir_allow_dirty
+    problems = []
+    if table.unrecognized and not allow_dirty:
+        count = len(table.unrecognized)
+        problems.append(
+            f"The log dir holds {count} log{'s' if count != 1 else ''} of other tasks: run in a "
+            "fresh log dir, or allow them with --log-dir-allow-dirty"
+        )
+    options = eval_set_options(
+        expanded,
+        table.spec_tasks,
+        display=display,
+        log_level=log_level,
+        log_dir_allow_dirty=log_dir_allow_dirty,
+    )
+    return RunPlan(
+        spec=expanded,
+        base_dir=base,
+        log_dir=run_dir,
+        table=table,
+        copies=copies,
+        store=use,
+        store_logs=store_logs,
+        options=options,
+        dry_run=dry_run,
+        handle_file=handle_file,
+        problems=problems,
+    )
+
+
+def _store_message(found: int, dry_run: bool) -> str:
+    logs = f"{found} existing log{'s' if found != 1 else ''} in store"
+    if not found:
+        return "No matching logs in store"
+    then = " (dry run: nothing copied)" if dry_run else ". Copying to log directory"
+    return f"Found {logs}{then}"
+
+
+def _phase(phase: Phase | None, name: str) -> Any:
+    from contextlib import nullcontext
+
+    if phase is not None:
+        return phase(name)
+    return nullcontext(lambda _message: None)
+
+
+def _from_store(
+    table: CheckResult, use: StoreUse, run_dir: str, base: str, dry_run: bool
+) -> tuple[CheckResult, list[tuple[str, str]], int]:
+    """Put the store's better logs into the table; return it, the copies to make and logs read."""
+    from inspect_flow._logs import basename, join
+    from inspect_flow._run.store import store_matches
+
+    found, read = store_matches(use, table.spec_tasks, base)
+    if found is None:
+        return table, [], 0
+    tasks = list(table.tasks)
+    copies: list[tuple[str, str]] = []
+    for index, (mine, theirs) in enumerate(zip(table.tasks, found.tasks, strict=True)):
+        source = theirs.log_file
+        if mine.complete or source is None or theirs.samples <= mine.samples:
+            continue
+        if source.startswith(run_dir.rstrip("/") + "/"):
+            continue  # already in the run folder, so already matched
+        dest = join(run_dir, basename(source))
+        copies.append((source, dest))
+        tasks[index] = dataclasses.replace(
+            mine,
+            log_file=source if dry_run else dest,
+            samples=theirs.samples,
+            tags=theirs.tags,
+            reason=theirs.reason,
+            duplicate_logs=[*([mine.log_file] if mine.log_file else []), *mine.duplicate_logs],
+        )
+    result = dataclasses.replace(table, tasks=tasks, is_complete=all(t.complete for t in tasks))
+    return result, copies, read
+
+
+def execute_run(plan: RunPlan) -> RunResult:
+    """Carry out a plan (nothing is written for a dry run); see the module docstring.
+
+    Raises:
+        RunInterrupted: Ctrl-C; the partial logs are kept.
+        FlowUsageError: The plan has problems (a dirty log dir).
+
+    """
+    if plan.dry_run:
+        return RunResult(success=plan.table.is_complete, logs=[], log_dir=plan.log_dir, plan=plan)
+    if plan.problems:
+        raise FlowUsageError(plan.problems[0])
+    from inspect_flow._check import spec_env
+    from inspect_flow._run.evalset import run_eval_set
+    from inspect_flow._run.logdir import write_handle
+
+    if plan.handle_file:
+        write_handle(plan.handle_file, plan.log_dir)
+    copied = _copy_from_store(plan.copies)
+    _write_records(plan)
+    with spec_env(plan.spec.env):
+        try:
+            success, logs = run_eval_set(plan.table.spec_tasks, plan.log_dir, plan.options)
+        except KeyboardInterrupt as exc:
+            raise RunInterrupted(plan.log_dir) from exc
+    after = _match_folder(plan)
+    result = RunResult(
+        success=success, logs=logs, log_dir=plan.log_dir, plan=plan, after=after, copied=copied
+    )
+    if plan.store.write and plan.store.location is not None:
+        from inspect_flow._run.store import index_logs
+
+        completed = [t.log_file for t in after.tasks if t.complete and t.log_file]
+        if completed:
+            result.indexed = index_logs(plan.store, completed)
+    return result
+
+
+def _copy_from_store(copies: list[tuple[str, str]]) -> list[str]:
+    if not copies:
+        return []
+    from inspect_flow._logs import copy_logs
+
+    outcomes = copy_logs([(source, dest, None) for source, dest in copies])
+    return [o.dest for o in outcomes if o.status == "copied"]
+
+
+def _write_records(plan: RunPlan) -> None:
+    """Write ``flow.yaml`` (the resolved spec) and ``flow-requirements.txt`` into the run folder."""
+    from inspect_flow._logs import is_local, join, local_path, write_text
+    from inspect_flow._spec.dump import spec_yaml
+
+    shown = local_path(plan.log_dir) if is_local(plan.log_dir) else plan.log_dir
+    resolved = plan.spec.model_copy(update={"log_dir": shown, "log_dir_create_unique": False})
+    write_text(join(plan.log_dir, "flow.yaml"), spec_yaml(resolved))
+    write_text(join(plan.log_dir, "flow-requirements.txt"), _requirements())
+
+
+def _requirements() -> str:
+    """Return the installed distributions as ``name==version`` lines (sorted)."""
+    from importlib.metadata import distributions
+
+    found = {
+        (d.metadata["Name"] or "").lower(): d.version for d in distributions() if d.metadata["Name"]
+    }
+    return "".join(f"{name}=={version}\n" for name, version in sorted(found.items()))
+
+
+def _match_folder(plan: RunPlan) -> CheckResult:
+    """Match the run folder's logs (as they are now) to the plan's tasks."""
+    from inspect_flow._check import match_logs
+    from inspect_flow._logs import list_log_files, read_headers
+
+    read = read_headers(list_log_files(plan.log_dir))
+    return match_logs(plan.table.spec_tasks, read.logs, dict(read.errors), plan.log_dir, [], [])

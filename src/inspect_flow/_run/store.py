@@ -1,0 +1,148 @@
+"""How ``flow run`` uses the Flow Store: find reusable logs before a run, index logs after it.
+
+The settings come from the command line when given, else from the spec's ``store`` field (a
+location, or a ``FlowStoreConfig``), else the defaults: the default store (``auto``), reading off,
+writing on. ``none`` means no store.
+
+Reading: every stored log is matched to the spec's tasks the way ``flow check`` matches a log
+directory (same identity, same counting of valid samples, the store filters applied); the best
+log of each task (most valid samples, then the most recently completed) is the candidate.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from inspect_flow._errors import StoreUnavailableError
+
+if TYPE_CHECKING:
+    from inspect_flow._check import CheckResult
+    from inspect_flow._spec.instantiate import SpecTask
+    from inspect_flow._spec.models import FlowSpec
+
+
+@dataclass
+class StoreUse:
+    """The store settings of one run.
+
+    Attributes:
+        location: The store root as given (``auto``, or an absolute path or URL); None: no store.
+        read: Reuse matching logs from the store.
+        write: Index the run's completed logs in the store.
+        filters: Filters a stored log must pass to be reused.
+
+    """
+
+    location: str | None
+    read: bool = False
+    write: bool = True
+    filters: list[Any] = field(default_factory=list)
+
+
+def store_use(
+    spec: FlowSpec,
+    base_dir: str,
+    *,
+    store: str | None = None,
+    read: bool | None = None,
+    write: bool | None = None,
+    filters: list[Any] | None = None,
+) -> StoreUse:
+    """Combine the command-line store options with the spec's ``store`` field.
+
+    Args:
+        spec: The expanded spec.
+        base_dir: The spec's folder (a relative store path in the spec is relative to it).
+        store: ``--store`` (a relative path is relative to the CWD).
+        read: ``--store-read/--no-store-read``.
+        write: ``--store-write/--no-store-write``.
+        filters: ``--store-filter`` values.
+
+    """
+    configured: Any = getattr(spec, "store", None)
+    location: str | None = "auto"
+    config_read, config_write, config_filters = False, True, None
+    if isinstance(configured, str):
+        location = _absolute(configured, base_dir)
+    elif configured is not None:
+        path = getattr(configured, "path", "auto")
+        location = _absolute(path, base_dir) if path is not None else None
+        config_read = bool(getattr(configured, "read", False))
+        config_write = bool(getattr(configured, "write", True))
+        config_filters = getattr(configured, "filter", None)
+    if store is not None:
+        location = _absolute(store, os.getcwd())
+    if location is not None and location.lower() == "none":
+        location = None
+    chosen = filters if filters else config_filters
+    if isinstance(chosen, (str,)) or callable(chosen):
+        chosen = [chosen]
+    return StoreUse(
+        location=location,
+        read=config_read if read is None else read,
+        write=config_write if write is None else write,
+        filters=list(chosen or []),
+    )
+
+
+def _absolute(path: str, base_dir: str) -> str:
+    from inspect_flow._logs import has_scheme
+
+    if path.lower() in ("auto", "none") or has_scheme(path) or os.path.isabs(path):
+        return path
+    return os.path.normpath(os.path.join(base_dir, os.path.expanduser(path)))
+
+
+def open_store(location: str, *, create: bool) -> Any:
+    """Open the store at ``location``; None when it does not exist and ``create`` is False.
+
+    Raises:
+        StoreUnavailableError: This build has no Flow Store.
+
+    """
+    try:
+        from inspect_flow._store import store_get
+    except ImportError as exc:
+        raise StoreUnavailableError(
+            "The Flow Store is not available in this build (use --store none)"
+        ) from exc
+    try:
+        return store_get(location, create=create)
+    except StoreUnavailableError:
+        if create:
+            raise
+        return None
+
+
+def store_matches(
+    use: StoreUse, spec_tasks: list[SpecTask], base_dir: str
+) -> tuple[CheckResult | None, int]:
+    """Match the store's logs to the spec's tasks.
+
+    Returns:
+        The match (None when the store does not exist) and how many stored logs were read.
+
+    """
+    from inspect_flow._check import match_logs
+    from inspect_flow._filters import resolve_filters
+    from inspect_flow._logs import read_headers
+
+    assert use.location is not None
+    store = open_store(use.location, create=False)
+    if store is None:
+        return None, 0
+    locations = sorted(store.get_logs())
+    read = read_headers(locations, "Reading store logs")
+    includes = resolve_filters(use.filters or None, base_dir)
+    # logs the store lists but cannot be read are skipped, as in Flow 0.14
+    result = match_logs(spec_tasks, read.logs, {}, use.location, includes, [])
+    return result, len(read.logs)
+
+
+def index_logs(use: StoreUse, locations: list[str]) -> Any:
+    """Index ``locations`` in the store (created when missing); return what the store reports."""
+    assert use.location is not None
+    store = open_store(use.location, create=True)
+    return store.import_log_path(locations, recursive=False)
