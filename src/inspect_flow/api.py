@@ -15,7 +15,9 @@ from inspect_flow._errors import (
     LogVanishedError,
     NoLogsError,
     PathNotFoundError,
+    StoreNotFoundError,
     StoreUnavailableError,
+    StoreVersionError,
     WriteConflictError,
 )
 from inspect_flow._init import init
@@ -35,6 +37,10 @@ _EXPORTS: dict[str, str] = {
     "load_spec": "inspect_flow._spec",
     "run": "inspect_flow._run",
     "RunResult": "inspect_flow._run",
+    "FlowStore": "inspect_flow._store",
+    "store_get": "inspect_flow._store",
+    "delete_store": "inspect_flow._store",
+    "copy_all_logs": "inspect_flow._store",
 }
 
 if TYPE_CHECKING:
@@ -45,6 +51,7 @@ if TYPE_CHECKING:
     from inspect_flow._steps.report import LogReport, StepReport
     from inspect_flow._steps.run import run_step
     from inspect_flow._steps.step import StepResult
+    from inspect_flow._store import FlowStore, copy_all_logs, delete_store, store_get
 
 __all__ = [
     "CommitError",
@@ -53,7 +60,9 @@ __all__ = [
     "LogVanishedError",
     "NoLogsError",
     "PathNotFoundError",
+    "StoreNotFoundError",
     "StoreUnavailableError",
+    "StoreVersionError",
     "WriteConflictError",
     "init",
     "run_step",
@@ -69,6 +78,10 @@ __all__ = [
     "load_spec",
     "run",
     "RunResult",
+    "FlowStore",
+    "store_get",
+    "delete_store",
+    "copy_all_logs",
 ]
 
 

@@ -37,12 +37,14 @@ _EXPORTS: dict[str, str] = {
     "write_headers": "inspect_flow._logs.write",
     "CopyOutcome": "inspect_flow._logs.copy",
     "check_plan": "inspect_flow._logs.copy",
+    "exists": "inspect_flow._logs.copy",
     "copy_logs": "inspect_flow._logs.copy",
     "drop_cached_bodies": "inspect_flow._logs.read",
     # small text files next to logs, run folders
     "list_dirs": "inspect_flow._logs.textfiles",
     "read_text": "inspect_flow._logs.textfiles",
     "write_text": "inspect_flow._logs.textfiles",
+    "remove_tree": "inspect_flow._logs.tree",
     # per-run state
     "fingerprint": "inspect_flow._logs.state",
     "remember": "inspect_flow._logs.state",
@@ -53,7 +55,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
-    from inspect_flow._logs.copy import CopyOutcome, check_plan, copy_logs
+    from inspect_flow._logs.copy import CopyOutcome, check_plan, copy_logs, exists
     from inspect_flow._logs.listing import expand_paths, list_log_files
     from inspect_flow._logs.paths import (
         basename,
@@ -78,6 +80,7 @@ if TYPE_CHECKING:
         state_of,
     )
     from inspect_flow._logs.textfiles import list_dirs, read_text, write_text
+    from inspect_flow._logs.tree import remove_tree
     from inspect_flow._logs.write import WriteOutcome, needs_write, write_headers
 
 __all__ = [
@@ -91,6 +94,7 @@ __all__ = [
     "copy_logs",
     "count_samples",
     "dirname",
+    "exists",
     "display_path",
     "drop_cached_bodies",
     "expand_paths",
@@ -109,6 +113,7 @@ __all__ = [
     "read_headers",
     "read_text",
     "remember",
+    "remove_tree",
     "scope_open",
     "state_of",
     "write_headers",

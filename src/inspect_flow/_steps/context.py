@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from inspect_flow import _output
-from inspect_flow._errors import CommitError, StoreUnavailableError
+from inspect_flow._errors import CommitError
 from inspect_flow._logs import (
     close_scope,
     drop_cached_bodies,
@@ -36,7 +36,8 @@ class StepContext:
 
     Attributes:
         dry_run: Compute everything, write nothing.
-        store: The Flow Store to index written logs into (not yet supported).
+        store: The Flow Store to index written logs into (a FlowStore, ``auto`` or a path,
+            opened and created if needed; None or ``none``: no store).
         depth: Current nesting depth (0 outside any step body).
         dirty: Logs to write at the outermost exit, by location, in the order first dirtied.
         report: The per-log report of the run.
@@ -51,10 +52,17 @@ class StepContext:
     def __post_init__(self) -> None:
         self.report.dry_run = self.dry_run
         if self.store is not None:
-            raise StoreUnavailableError(
-                "The Flow Store is not available in this version of inspect_flow yet "
-                "(--store / store=); process PATHs without it."
-            )
+            from inspect_flow._store import as_store
+
+            self.store = as_store(self.store, create=True)
+            if self.store is not None:
+                self.report.store = self.store.store_path
+
+    def index_written(self) -> None:
+        """Index what the run wrote into its store (after the outermost commit)."""
+        from inspect_flow._store import index_written
+
+        index_written(self.store, self.report)
 
     def mark_dirty(self, logs: list[EvalLog]) -> None:
         """Mark logs as modified: they are written at the outermost exit (or the next flush)."""

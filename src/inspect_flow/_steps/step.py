@@ -93,6 +93,7 @@ def invoke(
         result = _call(ctx, info, logs, args, kwargs)
         if token is not None:
             ctx.flush()
+            ctx.index_written()
         return result
     finally:
         if token is not None:

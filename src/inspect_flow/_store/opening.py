@@ -1,0 +1,89 @@
+"""Opening, creating and deleting stores: ``store_get``, ``delete_store``, ``as_store``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspect_flow._errors import FlowUsageError, StoreNotFoundError
+from inspect_flow._store import location
+from inspect_flow._store.base import FlowStore
+from inspect_flow._store.delta import DeltaFlowStore
+
+
+def store_get(
+    store: str = "auto",
+    create: bool = True,
+    *,
+    base_dir: str | None = None,
+    filter: Any = None,
+) -> FlowStore:
+    """Open the store at ``store`` (``auto``: the default store; a local path or ``s3://`` URL).
+
+    Args:
+        store: ``auto`` or the store root.
+        create: Create the store when it does not exist (otherwise that is an error).
+        base_dir: Directory a relative path is resolved against (default: the CWD).
+        filter: A store-level log filter (as ``FlowStoreConfig.filter``).
+
+    Returns:
+        The store.
+
+    Raises:
+        StoreNotFoundError: The store does not exist and ``create`` is False.
+        StoreVersionError: The store was written by a newer, incompatible Flow.
+    """
+    found = open_store(store, base_dir=base_dir, filter=filter)
+    if create:
+        found.create()
+    elif not found.exists():
+        raise StoreNotFoundError(not_found_message(store, found.root))
+    return found
+
+
+def open_store(store: str, *, base_dir: str | None = None, filter: Any = None) -> DeltaFlowStore:
+    """Return the store at ``store`` without creating or checking it (it may not exist yet).
+
+    Raises:
+        FlowUsageError: ``store`` is ``none``.
+    """
+    root = location.resolve_root(store, base_dir)
+    if root is None:
+        raise FlowUsageError("No store: the store is 'none'.")
+    return DeltaFlowStore(root, filter=filter)
+
+
+def as_store(store: FlowStore | str | None, create: bool = True) -> FlowStore | None:
+    """Turn a ``store=`` argument (a FlowStore, ``auto``, a path, ``none`` or None) into a store.
+
+    A string is opened with ``store_get(create=create)``; ``none`` and None mean no store.
+    """
+    if store is None or isinstance(store, FlowStore):
+        return store
+    if str(store).strip().lower() == "none":
+        return None
+    return store_get(str(store), create=create)
+
+
+def delete_store(store_path: str) -> bool:
+    """Delete the store at ``store_path``: ``<store_path>/flow_store`` and everything in it.
+
+    The root directory itself is kept (it may hold other things).
+
+    Returns:
+        True when there was a store to delete.
+    """
+    root = location.resolve_root(store_path)
+    if root is None:
+        raise FlowUsageError("No store: the store is 'none'.")
+    from inspect_flow._logs import remove_tree
+
+    return bool(remove_tree(location.store_dir(root)))
+
+
+def not_found_message(store: str, root: str) -> str:
+    """Return the one-line 'store not found' message (the location as typed, and resolved)."""
+    shown = location.shown(root)
+    where = store if store == shown else f"{store} ({shown})"
+    return (
+        f"Store not found at {where}. Run 'flow store import' to create the store and import logs."
+    )
