@@ -19,7 +19,7 @@ def proj(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for work in isolated_cli(tmp_path, monkeypatch):
         shutil.copy(DATA / "tasks.py", work / "tasks.py")
         shutil.copy(DATA / "spec.py", work / "spec.py")
-        monkeypatch.setenv("INSPECT_FLOW_STORE", "none")
+        monkeypatch.setenv("INSPECT_FLOW_STORE", str(tmp_path / "store"))
         monkeypatch.delenv("FLOW_TEST_STOP", raising=False)
         monkeypatch.delenv("FLOW_TEST_FAIL", raising=False)
         yield work

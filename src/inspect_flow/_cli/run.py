@@ -105,6 +105,7 @@ def run_command(
     """Run a spec."""
     from inspect_flow import _output
     from inspect_flow._cli.check import load_spec_from_cli
+    from inspect_flow._errors import FlowError
     from inspect_flow._logs import display_path, normalize
     from inspect_flow._run import execute_run, plan_run
 
@@ -151,6 +152,7 @@ def run_command(
 
         render_json(plan.table)
         return
+    _store_line(plan)
     render_plan(plan)
     if dry_run:
         _output.out("Dry run: nothing was run, copied or written.")
@@ -161,6 +163,8 @@ def run_command(
         _output.info(_resume_hint(plan, config_file, log_dir is not None))
         raise
     render_result(result)
+    if result.store_error:
+        raise FlowError(result.store_error)
     if not result.success:
         ctx.exit(EXIT_INCOMPLETE)
 
@@ -187,10 +191,32 @@ def render_plan(plan: RunPlan) -> None:
         _output.warn(problem)
 
 
+def _store_line(plan: RunPlan) -> None:
+    """Print ``Using store (MODE): PATH`` (stderr) when the run reads or writes a store."""
+    from inspect_flow import _output
+    from inspect_flow._logs import display_path
+    from inspect_flow._store import resolve_root
+
+    use = plan.store
+    if use.location is None or not (use.read or use.write):
+        return
+    mode = "read-write" if use.read and use.write else "read only" if use.read else "write only"
+    root = resolve_root(use.location) or use.location
+    _output.err(f"Using store ({mode}): {display_path(root)}")
+
+
 def render_result(result: RunResult) -> None:
-    """Print ``Completed N tasks`` (or how many did not complete, and why)."""
+    """Print the store import, then ``Completed N tasks`` (or what did not complete, and why)."""
     from inspect_flow import _output
 
+    if result.indexed is not None:
+        from inspect_flow._logs import display_path
+        from inspect_flow._store.delta import report_import
+
+        _output.err("\nImporting logs to store")
+        for where, reason in result.indexed.skipped.items():
+            _output.error(f"Not indexed: {display_path(where)}: {reason}")
+        report_import(result.indexed, to_stdout=False)
     after = result.after
     assert after is not None
     total = len(after.tasks)

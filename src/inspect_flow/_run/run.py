@@ -92,7 +92,8 @@ class RunResult:
         plan: What the run set out to do (the pre-run table).
         after: The run folder's logs matched to the tasks after the run (None for a dry run).
         copied: Store logs copied into the run folder (destination URIs).
-        indexed: What the store reported when the completed logs were indexed (None if not).
+        indexed: The store's ``ImportResult`` for the completed logs (None when not indexed).
+        store_error: Why indexing failed (the logs are written all the same).
 
     """
 
@@ -103,6 +104,7 @@ class RunResult:
     after: CheckResult | None = None
     copied: list[str] = field(default_factory=list)
     indexed: Any = None
+    store_error: str | None = None
 
 
 def run(
@@ -217,8 +219,12 @@ def plan_run(
     store_logs = 0
     if use.read and use.location is not None:
         with _phase(phase, "store") as done:
-            table, copies, store_logs = _from_store(table, use, run_dir, base, dry_run)
-            done(_store_message(len(copies), dry_run))
+            found = _from_store(table, use, run_dir, base, dry_run)
+            if found is None:
+                done("Store not found: no logs to reuse")
+            else:
+                table, copies, store_logs = found
+                done(_store_message(len(copies), dry_run))
     allow_dirty = log_dir_allow_dirty
     if allow_dirty is None and expanded.options is not None:
         allow_dirty = expanded.options.log_dir_allow_dirty
@@ -269,14 +275,17 @@ def _phase(phase: Phase | None, name: str) -> Any:
 
 def _from_store(
     table: CheckResult, use: StoreUse, run_dir: str, base: str, dry_run: bool
-) -> tuple[CheckResult, list[tuple[str, str]], int]:
-    """Put the store's better logs into the table; return it, the copies to make and logs read."""
+) -> tuple[CheckResult, list[tuple[str, str]], int] | None:
+    """Put the store's better logs into the table; return it, the copies to make and logs read.
+
+    Returns None when the store does not exist.
+    """
     from inspect_flow._logs import basename, join
     from inspect_flow._run.store import store_matches
 
     found, read = store_matches(use, table.spec_tasks, base)
     if found is None:
-        return table, [], 0
+        return None
     tasks = list(table.tasks)
     copies: list[tuple[str, str]] = []
     for index, (mine, theirs) in enumerate(zip(table.tasks, found.tasks, strict=True)):
@@ -329,11 +338,14 @@ def execute_run(plan: RunPlan) -> RunResult:
         success=success, logs=logs, log_dir=plan.log_dir, plan=plan, after=after, copied=copied
     )
     if plan.store.write and plan.store.location is not None:
+        from inspect_flow._errors import one_line
         from inspect_flow._run.store import index_logs
 
         completed = [t.log_file for t in after.tasks if t.complete and t.log_file]
-        if completed:
+        try:
             result.indexed = index_logs(plan.store, completed)
+        except Exception as exc:  # the logs are written; the failure is the store's alone
+            result.store_error = f"Could not index the logs in the store: {one_line(exc)}"
     return result
 
 

@@ -15,8 +15,6 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from inspect_flow._errors import StoreUnavailableError
-
 if TYPE_CHECKING:
     from inspect_flow._check import CheckResult
     from inspect_flow._spec.instantiate import SpecTask
@@ -96,21 +94,13 @@ def _absolute(path: str, base_dir: str) -> str:
 
 
 def open_store(location: str, *, create: bool) -> Any:
-    """Open the store at ``location``; None when it does not exist and ``create`` is False.
+    """Open the store at ``location``; None when it does not exist and ``create`` is False."""
+    from inspect_flow._errors import StoreNotFoundError
+    from inspect_flow._store import store_get
 
-    Raises:
-        StoreUnavailableError: This build has no Flow Store.
-
-    """
-    try:
-        from inspect_flow._store import store_get
-    except ImportError as exc:
-        raise StoreUnavailableError(
-            "The Flow Store is not available in this build (use --store none)"
-        ) from exc
     try:
         return store_get(location, create=create)
-    except StoreUnavailableError:
+    except StoreNotFoundError:
         if create:
             raise
         return None
@@ -120,6 +110,9 @@ def store_matches(
     use: StoreUse, spec_tasks: list[SpecTask], base_dir: str
 ) -> tuple[CheckResult | None, int]:
     """Match the store's logs to the spec's tasks.
+
+    Only stored logs whose task identifier could belong to a spec task are read (and those the
+    store has no identifier for); ``match_logs`` then matches them exactly.
 
     Returns:
         The match (None when the store does not exist) and how many stored logs were read.
@@ -133,7 +126,17 @@ def store_matches(
     store = open_store(use.location, create=False)
     if store is None:
         return None, 0
-    locations = sorted(store.get_logs())
+    identifiers = getattr(store, "identifiers", None)
+    if identifiers is not None:
+        wanted = {t.identity.rest for t in spec_tasks}
+        known: dict[str, str | None] = identifiers()
+        locations = sorted(
+            where
+            for where, ident in known.items()
+            if ident is None or any(ident.endswith(rest) for rest in wanted)
+        )
+    else:  # another FlowStore implementation: every log
+        locations = sorted(store.get_logs())
     read = read_headers(locations, "Reading store logs")
     includes = resolve_filters(use.filters or None, base_dir)
     # logs the store lists but cannot be read are skipped, as in Flow 0.14
@@ -142,7 +145,10 @@ def store_matches(
 
 
 def index_logs(use: StoreUse, locations: list[str]) -> Any:
-    """Index ``locations`` in the store (created when missing); return what the store reports."""
+    """Index ``locations`` in the store (created when missing); return its ``ImportResult``."""
     assert use.location is not None
     store = open_store(use.location, create=True)
+    quiet_import = getattr(store, "import_locations", None)
+    if quiet_import is not None:
+        return quiet_import(locations)
     return store.import_log_path(locations, recursive=False)
