@@ -1,0 +1,103 @@
+"""flow run with the Flow Store: reuse across log dirs, filters, dry runs, indexing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers.cli import flow_cli, write_file
+
+from inspect_flow._logs import normalize
+from inspect_flow._store import store_get
+
+
+def eval_logs(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.eval"))
+
+
+def stored(proj: Path) -> set[str]:
+    return store_get(str(proj.parent / "store"), create=False).get_logs()
+
+
+def test_a_run_indexes_its_completed_logs(proj: Path) -> None:
+    result = flow_cli("run", "spec.py")
+    assert result.code == 0, result
+    assert "Using store (write only): " in result.stderr
+    assert "✓ Imported 2 new logs to store" in result.stderr
+    assert stored(proj) == {normalize(str(p)) for p in eval_logs(proj / "logs")}
+
+
+def test_store_logs_are_reused_in_another_log_dir(proj: Path) -> None:
+    assert flow_cli("run", "spec.py", "--log-dir", "first").code == 0
+    originals = eval_logs(proj / "first")
+    result = flow_cli("run", "spec.py", "--log-dir", "second", "--store-read", "--display", "plain")
+    assert result.code == 0, result
+    assert "Using store (read-write): " in result.stderr
+    assert "Found 2 existing logs in store. Copying to log directory" in result.stderr
+    assert "Running 2 tasks (2 tasks complete)" in result.stdout
+    copies = eval_logs(proj / "second")
+    assert [p.name for p in copies] == [p.name for p in originals], "nothing new was run"
+    assert [p.read_bytes() for p in copies] == [p.read_bytes() for p in originals]
+    assert result.out_lines()[-1] == "Completed 2 tasks"
+    assert stored(proj) == {normalize(str(p)) for p in originals + copies}
+
+
+def test_a_dry_run_copies_nothing(proj: Path) -> None:
+    assert flow_cli("run", "spec.py", "--log-dir", "first").code == 0
+    result = flow_cli(
+        "run", "spec.py", "--log-dir", "second", "--store-read", "--dry-run", "--display", "plain"
+    )
+    assert result.code == 0, result
+    assert "Found 2 existing logs in store (dry run: nothing copied)" in result.stderr
+    assert "ℹ Would copy from store:" in result.stdout
+    assert "Running 2 tasks (2 tasks complete)" in result.stdout
+    assert not (proj / "second").exists()
+
+
+def test_store_filter_restricts_what_is_reused(proj: Path) -> None:
+    write_file(
+        proj / "filters.py",
+        """
+        from inspect_flow import log_filter
+
+        @log_filter
+        def is_greeting(log):
+            return log.eval.task == "greeting"
+        """,
+    )
+    assert flow_cli("run", "spec.py", "--log-dir", "first").code == 0
+    result = flow_cli(
+        "run",
+        "spec.py",
+        "--log-dir",
+        "second",
+        "--store-read",
+        "--store-filter",
+        "filters.py@is_greeting",
+        "--display",
+        "plain",
+    )
+    assert result.code == 0, result
+    assert "Found 1 existing log in store" in result.stderr
+    first = {p.name for p in eval_logs(proj / "first")}
+    second = {p.name for p in eval_logs(proj / "second")}
+    assert len(first & second) == 1
+    assert "greeting" in (first & second).pop()
+
+
+def test_no_store_write_and_store_none(proj: Path) -> None:
+    result = flow_cli("run", "spec.py", "--no-store-write")
+    assert result.code == 0, result
+    assert "Importing logs to store" not in result.stderr
+    assert not (proj.parent / "store").exists()
+    again = flow_cli("run", "spec.py", "--store", "none", "--store-read")
+    assert again.code == 0, again
+    assert "Using store" not in again.stderr
+    assert not (proj.parent / "store").exists()
+
+
+def test_store_read_of_a_missing_store_runs_everything(proj: Path) -> None:
+    result = flow_cli("run", "spec.py", "--store-read", "--display", "plain")
+    assert result.code == 0, result
+    assert "Store not found: no logs to reuse" in result.stderr
+    assert len(eval_logs(proj / "logs")) == 2
+    assert len(stored(proj)) == 2
