@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from inspect_flow import FlowSpec, FlowStoreConfig, FlowTask
-from inspect_flow._logs import normalize
 from inspect_flow.api import RunResult, load_spec, run
 
 
@@ -20,7 +19,7 @@ def test_run_a_loaded_spec(proj: Path) -> None:
     result = run(load_spec("spec.py"), store="none")
     assert isinstance(result, RunResult)
     assert result.success is True
-    assert result.log_dir == normalize(str(proj / "logs"))
+    assert result.log_dir == str(proj / "logs")
     assert sorted(log.eval.task for log in result.logs) == ["addition", "greeting"]
     assert all(log.status == "success" for log in result.logs)
     assert result.after is not None and result.after.is_complete
@@ -50,7 +49,7 @@ def test_python_spec_with_a_store_config_and_a_handle_file(proj: Path) -> None:
     )
     first = run(spec, base_dir=str(proj), handle_file="handle.txt")
     assert first.success
-    folder = Path(first.log_dir.removeprefix("file://"))
+    folder = Path(first.log_dir)
     assert folder.parent == proj / "out"
     assert (proj / "handle.txt").read_text() == f"{folder}\n"
     assert first.indexed is not None and len(first.indexed.imported) == 1
@@ -71,5 +70,5 @@ def test_run_interrupted_is_a_keyboard_interrupt(
     with pytest.raises(KeyboardInterrupt) as caught:
         run(load_spec("spec.py"), store="none")
     assert isinstance(caught.value, RunInterrupted)
-    assert caught.value.log_dir == normalize(str(proj / "logs"))
+    assert caught.value.log_dir == str(proj / "logs")
     assert eval_logs(proj / "logs")

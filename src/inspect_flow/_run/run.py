@@ -35,7 +35,7 @@ class RunInterrupted(KeyboardInterrupt):
     """The run was interrupted; its partial logs are kept in ``log_dir`` (resume continues them).
 
     Attributes:
-        log_dir: The run folder (URI).
+        log_dir: The run folder (an absolute path, or a URL).
 
     """
 
@@ -88,7 +88,7 @@ class RunResult:
     Attributes:
         success: Every task of the eval set completed successfully.
         logs: The eval set's logs (headers), one per task.
-        log_dir: The run folder (URI).
+        log_dir: The run folder (an absolute path, or a URL).
         plan: What the run set out to do (the pre-run table).
         after: The run folder's logs matched to the tasks after the run (None for a dry run).
         copied: Store logs copied into the run folder (destination URIs).
@@ -317,7 +317,9 @@ def execute_run(plan: RunPlan) -> RunResult:
 
     """
     if plan.dry_run:
-        return RunResult(success=plan.table.is_complete, logs=[], log_dir=plan.log_dir, plan=plan)
+        return RunResult(
+            success=plan.table.is_complete, logs=[], log_dir=_path(plan.log_dir), plan=plan
+        )
     if plan.problems:
         raise FlowUsageError(plan.problems[0])
     from inspect_flow._check import spec_env
@@ -332,10 +334,15 @@ def execute_run(plan: RunPlan) -> RunResult:
         try:
             success, logs = run_eval_set(plan.table.spec_tasks, plan.log_dir, plan.options)
         except KeyboardInterrupt as exc:
-            raise RunInterrupted(plan.log_dir) from exc
+            raise RunInterrupted(_path(plan.log_dir)) from exc
     after = _match_folder(plan)
     result = RunResult(
-        success=success, logs=logs, log_dir=plan.log_dir, plan=plan, after=after, copied=copied
+        success=success,
+        logs=logs,
+        log_dir=_path(plan.log_dir),
+        plan=plan,
+        after=after,
+        copied=copied,
     )
     if plan.store.write and plan.store.location is not None:
         from inspect_flow._errors import one_line
@@ -349,6 +356,13 @@ def execute_run(plan: RunPlan) -> RunResult:
     return result
 
 
+def _path(location: str) -> str:
+    """Return a location as users pass it around: a local path, or the URL."""
+    from inspect_flow._logs import is_local, local_path
+
+    return local_path(location) if is_local(location) else location
+
+
 def _copy_from_store(copies: list[tuple[str, str]]) -> list[str]:
     if not copies:
         return []
@@ -360,11 +374,12 @@ def _copy_from_store(copies: list[tuple[str, str]]) -> list[str]:
 
 def _write_records(plan: RunPlan) -> None:
     """Write ``flow.yaml`` (the resolved spec) and ``flow-requirements.txt`` into the run folder."""
-    from inspect_flow._logs import is_local, join, local_path, write_text
+    from inspect_flow._logs import join, write_text
     from inspect_flow._spec.dump import spec_yaml
 
-    shown = local_path(plan.log_dir) if is_local(plan.log_dir) else plan.log_dir
-    resolved = plan.spec.model_copy(update={"log_dir": shown, "log_dir_create_unique": False})
+    resolved = plan.spec.model_copy(
+        update={"log_dir": _path(plan.log_dir), "log_dir_create_unique": False}
+    )
     write_text(join(plan.log_dir, "flow.yaml"), spec_yaml(resolved))
     write_text(join(plan.log_dir, "flow-requirements.txt"), _requirements())
 
