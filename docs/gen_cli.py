@@ -30,6 +30,7 @@ COMMANDS: list[list[str]] = [
     ["step", "copy"],
     ["check"],
     ["config"],
+    ["run"],
 ]
 
 

@@ -26,21 +26,33 @@ CHECK_ACTIONS = (
 
 
 def spec_options(func: F) -> F:
-    """Add the options ``check``, ``config`` and ``run`` share (order as in Flow 0.14's help)."""
+    """Add the options ``check`` and ``config`` share (order as in Flow 0.14's help)."""
+    return spec_options_with(
+        "Expected samples per task (same as --set options.limit=N).",
+        "Log directory to check instead of the spec's (relative to the CWD; s3:// works).",
+    )(func)
+
+
+def spec_options_with(limit_help: str, log_dir_help: str) -> Callable[[F], F]:
+    """Return a decorator adding the spec options with these ``--limit``/``--log-dir`` helps."""
+    return lambda func: _add_spec_options(func, limit_help, log_dir_help)
+
+
+def _add_spec_options(func: F, limit_help: str, log_dir_help: str) -> F:
     options = [
         click.option(
             "--limit",
             type=int,
             default=None,
             envvar="INSPECT_FLOW_LIMIT",
-            help="Expected samples per task (same as --set options.limit=N).",
+            help=limit_help,
         ),
         click.option(
             "--log-dir",
             metavar="DIRECTORY",
             default=None,
             envvar="INSPECT_FLOW_LOG_DIR",
-            help="Log directory to check instead of the spec's (relative to the CWD; s3:// works).",
+            help=log_dir_help,
         ),
         click.option(
             "-A",

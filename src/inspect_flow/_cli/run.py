@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from inspect_flow._cli.check import spec_options
+from inspect_flow._cli.check import spec_options_with
 from inspect_flow._cli.common import apply_display_options, display_options
 
 if TYPE_CHECKING:
@@ -78,7 +78,10 @@ RUN_ACTIONS = (
     envvar="INSPECT_FLOW_STORE",
     help="The store: `auto` (the default store), `none`, or a path (relative to the CWD).",
 )
-@spec_options
+@spec_options_with(
+    "Limit the number of samples to run (same as --set options.limit=N).",
+    "Log directory to run in instead of the spec's (relative to the CWD; s3:// works).",
+)
 @display_options
 @click.pass_context
 def run_command(
