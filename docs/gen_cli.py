@@ -31,6 +31,12 @@ COMMANDS: list[list[str]] = [
     ["check"],
     ["config"],
     ["run"],
+    ["store"],
+    ["store", "import"],
+    ["store", "remove"],
+    ["store", "list"],
+    ["store", "info"],
+    ["store", "delete"],
 ]
 
 

@@ -350,13 +350,16 @@ def test_store_env_var_does_not_break_path_runs(logs: list[Path]) -> None:
         ([], {"INSPECT_FLOW_STORE": "auto"}),
     ],
 )
-def test_store_is_a_clean_not_available_error(
-    logs: list[Path], args: list[str], env: dict[str, Any]
+def test_a_missing_store_is_a_clean_error(
+    logs: list[Path], args: list[str], env: dict[str, Any], tmp_path: Path, monkeypatch: Any
 ) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "no-store-here"))
     before = snapshot(logs)
     result = flow_cli("step", "tag", *args, "--add", "x", env=env)
     assert result.code == 1
-    assert result.err_lines() == [
-        "✗ Error: The Flow Store is not available in this version of inspect_flow yet (--store)."
-    ]
+    assert len(result.err_lines()) == 1
+    assert result.err_lines()[0].startswith("✗ Error: Store not found at ")
+    assert result.err_lines()[0].endswith(
+        "Run 'flow store import' to create the store and import logs."
+    )
     assert snapshot(logs) == before

@@ -73,7 +73,9 @@ def make_014_table(
     return location
 
 
-def read_table(root: Path | str, storage_options: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def read_table(
+    root: Path | str, storage_options: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Every row of a store table (deltalake directly), as dicts, sorted by ``log_path``."""
     from deltalake import DeltaTable, QueryBuilder
 

@@ -26,4 +26,3 @@ def project(work: Path, make_logs: LogFactory) -> dict[str, list[Path]]:
         "sub": make_logs(work / "logs" / "b" / "sub", n=1),
         "logs_1": make_logs(work / "logs_1", n=1),
     }
-

@@ -177,3 +177,22 @@ def test_delete_store_keeps_the_root(work: Path, project: dict[str, list[Path]])
     assert (work / "st" / "other.txt").read_text() == "kept"
     assert all(p.exists() for p in project["a"])  # the logs are never touched
     assert delete_store("st") is False
+
+
+def test_odd_stored_paths_are_normalised(work: Path, project: dict[str, list[Path]]) -> None:
+    log = project["a"][0]
+    make_014_table(
+        work / "st",
+        [
+            (f"file://{work}/logs/./a/{log.name}", None),
+            (f"file://{work}//logs/a/{log.name}", None),
+            ("s3://bucket//prefix/x.eval", None),
+            ("s3://bucket/prefix/dir/", None),
+            (f"{work}/logs/a/{log.name}", None),  # no scheme at all
+        ],
+    )
+    assert store_get("st", create=False).get_logs() == {
+        uri(log),
+        "s3://bucket/prefix/x.eval",
+        "s3://bucket/prefix/dir",
+    }

@@ -138,7 +138,9 @@ def test_list_filters_are_repeatable_and_combinable(
     write_file(work / "_flow.py", FILTERS)
     flow_cli("store", "import", "logs", "--store", "st")
     result = flow_cli("store", "list", "--store", "st", "--json", "--exclude", "is_json")
-    assert json.loads(result.stdout)["logs"] == sorted(uri(p) for p in project["a"] + project["sub"])
+    assert json.loads(result.stdout)["logs"] == sorted(
+        uri(p) for p in project["a"] + project["sub"]
+    )
     result = flow_cli(
         "store", "list", "--store", "st", "--json", "--exclude", "is_json", "--exclude", "in_sub"
     )
@@ -193,9 +195,7 @@ def test_info_text_and_json(work: Path, project: dict[str, list[Path]]) -> None:
     }
 
 
-def test_remove_prefix_boundaries_and_recursion(
-    work: Path, project: dict[str, list[Path]]
-) -> None:
+def test_remove_prefix_boundaries_and_recursion(work: Path, project: dict[str, list[Path]]) -> None:
     flow_cli("store", "import", "logs", "logs_1", "--store", "st")
     result = flow_cli("store", "remove", "logs/b", "-R", "--store", "st")
     assert result.code == 0, result

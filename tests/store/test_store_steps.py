@@ -23,7 +23,10 @@ def test_store_without_path_processes_the_store_logs(
     store_get("st").import_log_path("logs/a")
     result = flow_cli("step", "tag", "--store", "st", "--add", "fromstore")
     assert result.code == 0, result
-    assert result.err_lines()[:2] == ["Using store (read-write): st", "  tag(logs=3, add=['fromstore'])"]
+    assert result.err_lines()[:2] == [
+        "Using store (read-write): st",
+        "  tag(logs=3, add=['fromstore'])",
+    ]
     assert all(read_header(p).tags == ["fromstore"] for p in project["a"])
     assert all(read_header(p).tags == [] for p in project["b"])
     assert result.out_lines() == ["tag: 3 written, 0 indexed in store"]

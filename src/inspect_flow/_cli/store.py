@@ -61,12 +61,41 @@ def open_cli_store(store: str, mode: str, must_exist: bool) -> DeltaFlowStore:
     return found
 
 
+class ArgumentsCommand(click.Command):
+    """A command whose help lists its arguments in an "Arguments" section (as Flow 0.14's)."""
+
+    arguments_help: dict[str, str] = {}
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            (str(p.make_metavar(ctx)), self.arguments_help[str(p.name)])
+            for p in self.get_params(ctx)
+            if isinstance(p, click.Argument) and str(p.name) in self.arguments_help
+        ]
+        if rows:
+            with formatter.section("Arguments"):
+                formatter.write_dl(rows)
+        super().format_options(ctx, formatter)
+
+
+class ImportCommand(ArgumentsCommand):
+    """``flow store import`` (its PATH argument is described in the help)."""
+
+    arguments_help = {"paths": "One or more paths to log files or directories [required]"}
+
+
+class RemoveCommand(ArgumentsCommand):
+    """``flow store remove`` (its PREFIX argument is described in the help)."""
+
+    arguments_help = {"prefixes": "One or more prefixes to match against log paths [optional]"}
+
+
 @click.group(name="store", help="Manage the flow store", no_args_is_help=True)
 def store_group() -> None:
     pass
 
 
-@store_group.command(name="import", help="Import logs into the store")
+@store_group.command(name="import", cls=ImportCommand, help="Import logs into the store")
 @click.argument(
     "paths", nargs=-1, required=True, metavar="PATH...", envvar="INSPECT_FLOW_STORE_PATH"
 )
@@ -123,7 +152,7 @@ def import_command(
         ctx.exit(1)
 
 
-@store_group.command(name="remove", help="Remove logs from the store")
+@store_group.command(name="remove", cls=RemoveCommand, help="Remove logs from the store")
 @click.argument("prefixes", nargs=-1, metavar="[PREFIX]...", envvar="INSPECT_FLOW_STORE_PREFIX")
 @store_option
 @filter_options

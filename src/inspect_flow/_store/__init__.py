@@ -29,12 +29,15 @@ _EXPORTS: dict[str, str] = {
     "default_root": "inspect_flow._store.location",
     "resolve_root": "inspect_flow._store.location",
     "TABLE_VERSION": "inspect_flow._store.table",
+    "find_logs": "inspect_flow._store.matching",
+    "best_log": "inspect_flow._store.matching",
 }
 
 if TYPE_CHECKING:
     from inspect_flow._store.copying import copy_all_logs
     from inspect_flow._store.delta import DeltaFlowStore
     from inspect_flow._store.location import default_root, resolve_root
+    from inspect_flow._store.matching import best_log, find_logs
     from inspect_flow._store.opening import (
         as_store,
         delete_store,
@@ -52,9 +55,11 @@ __all__ = [
     "ImportResult",
     "RemoveResult",
     "as_store",
+    "best_log",
     "copy_all_logs",
     "default_root",
     "delete_store",
+    "find_logs",
     "index_written",
     "not_found_message",
     "open_store",

@@ -80,7 +80,10 @@ class DeltaFlowStore(FlowStore):
         filter), headers are read concurrently and only logs passing them are returned; logs
         that cannot be read are reported and left out.
         """
-        locations = {normalize(path) for path, _ in self.rows()}
+        found = self._open()
+        normal, others = table.read_paths(found) if found is not None else ([], [])
+        locations = set(normal)
+        locations.update(normalize(path) for path in others)
         specs = self._filter_specs(filter, exclude)
         if specs is None:
             return locations
@@ -97,7 +100,7 @@ class DeltaFlowStore(FlowStore):
         """
         result: dict[str, str | None] = {}
         for path, ident in self.rows():
-            key = normalize(path)
+            key = stored_location(path)
             if ident or key not in result:
                 result[key] = ident or None
         return result
@@ -119,7 +122,7 @@ class DeltaFlowStore(FlowStore):
         if not stored:
             return 0
         _output.err("\nUpdating store task identifiers")
-        by_location = {normalize(path): path for path in stored}
+        by_location = {stored_location(path): path for path in stored}
         identifiers, _ = identify(list(by_location), description="Updating identifiers")
         updates = {by_location[loc]: ident for loc, ident in identifiers.items()}
         table.set_identifiers(self._uri, self._options, updates)
@@ -153,20 +156,24 @@ class DeltaFlowStore(FlowStore):
     def import_locations(self, locations: Iterable[str], dry_run: bool = False) -> ImportResult:
         """Index these log locations (files, already expanded); prints nothing.
 
-        A log is new unless the store already has a row with the same normalised path and task
-        identifier. Unreadable logs are skipped and reported in the result.
+        A log the store already indexes under the same normalised path (with a task identifier)
+        is not read again: a header edit never changes a log's task identity, so re-indexing
+        what a step just wrote costs one table read. Other logs are read (concurrently) for their
+        task identifier; unreadable ones are skipped and reported in the result.
         """
-        wanted = list(dict.fromkeys(normalize(where) for where in locations))
+        wanted = list(dict.fromkeys(stored_location(where) for where in locations))
         result = ImportResult(dry_run=dry_run)
         if not wanted:
             return result
-        identifiers, result.skipped = identify(wanted)
-        existing = {(normalize(path), ident) for path, ident in self.rows()}
-        new = [pair for pair in identifiers.items() if pair not in existing]
-        result.already = len(identifiers) - len(new)
-        result.imported = [where for where, _ in new]
-        if new and not dry_run:
-            table.append_rows(self._uri, self._options, new)
+        known = {stored_location(path) for path, ident in self.rows() if ident}
+        to_read = [where for where in wanted if where not in known]
+        result.already = len(wanted) - len(to_read)
+        if not to_read:
+            return result
+        identifiers, result.skipped = identify(to_read)
+        result.imported = list(identifiers)
+        if identifiers and not dry_run:
+            table.append_rows(self._uri, self._options, list(identifiers.items()))
         return result
 
     # -- removing ---------------------------------------------------------------------------
@@ -206,7 +213,7 @@ class DeltaFlowStore(FlowStore):
         if dry_run:
             _output.out(f"[DRY RUN] Would remove {_logs(len(chosen))} from store")
             return result
-        stored = [path for path, _ in rows if normalize(path) in chosen]
+        stored = [path for path, _ in rows if stored_location(path) in chosen]
         table.delete_paths(self._uri, self._options, sorted(set(stored)))
         _output.success(f"Removed {_logs(len(chosen))} from store", to_stdout=True)
         return result
@@ -271,3 +278,16 @@ def _plural(count: int) -> str:
 
 def _logs(count: int) -> str:
     return f"{count} {_plural(count)}"
+
+
+def stored_location(path: str) -> str:
+    """Return the normalised form of a stored ``log_path`` (cheap for already-normal ones).
+
+    Rows written here are normalised URIs already; only rows an older writer stored as typed
+    (``/a/../b``, relative paths, doubled slashes) go through ``normalize``.
+    """
+    if path.startswith("file:///") or path.startswith("s3://"):
+        rest = path[8:] if path.startswith("file:///") else path[5:]
+        if "/." not in rest and "//" not in rest and not rest.endswith("/"):
+            return path
+    return normalize(path)

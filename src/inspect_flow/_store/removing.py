@@ -24,7 +24,9 @@ def select(
     specs: FilterSpecs | None,
 ) -> tuple[set[str], dict[str, str]]:
     """Return the normalised locations to remove, and the unreadable ones a filter had to skip."""
-    locations = sorted({normalize(path) for path, _ in rows})
+    from inspect_flow._store.delta import stored_location
+
+    locations = sorted({stored_location(path) for path, _ in rows})
     chosen: set[str] = set()
     for prefix in prefixes:
         chosen.update(matching(locations, prefix, recursive))

@@ -136,6 +136,33 @@ def read_rows(table: DeltaTable) -> list[tuple[str, str | None]]:
     return list(zip(result["log_path"].to_pylist(), result["ident"].to_pylist(), strict=True))
 
 
+# True for a log_path already in normal form (what this code writes); see delta.stored_location.
+_NORMAL = (
+    "(((log_path LIKE 'file:///%' AND substr(log_path, 9) NOT LIKE '%//%')"
+    " OR (log_path LIKE 's3://%' AND substr(log_path, 6) NOT LIKE '%//%'))"
+    " AND log_path NOT LIKE '%/.%' AND log_path NOT LIKE '%/')"
+)
+
+
+def read_paths(table: DeltaTable) -> tuple[list[str], list[str]]:
+    """Return the non-null ``log_path`` values: those in normal form, and the others.
+
+    The test runs in the query engine, so a large store of normal rows costs no Python per row.
+    """
+    from deltalake import QueryBuilder
+
+    sql = f"SELECT log_path, {_NORMAL} AS normal FROM logs WHERE log_path IS NOT NULL"
+    result = QueryBuilder().register("logs", table).execute(sql).read_all()
+    if result.num_rows == 0:
+        return [], []
+    paths = result["log_path"].to_pylist()
+    flags = result["normal"].to_pylist()
+    if all(flags):
+        return paths, []
+    normal = [p for p, flag in zip(paths, flags, strict=True) if flag]
+    return normal, [p for p, flag in zip(paths, flags, strict=True) if not flag]
+
+
 def append_rows(
     uri: str, options: dict[str, str] | None, rows: Sequence[tuple[str, str | None]]
 ) -> None:
