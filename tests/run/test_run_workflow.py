@@ -68,7 +68,7 @@ def test_workflow_on_local_folders(workflow: Path) -> None:
 
 
 def test_workflow_on_s3(workflow: Path, s3_bucket: str) -> None:
-    # the logs on S3, the store index local
+    # the logs on S3, the store index local (see docs/workflow.md)
     run_workflow(s3_bucket, str(workflow.parent / "store"))
 
 
