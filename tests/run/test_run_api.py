@@ -72,3 +72,18 @@ def test_run_interrupted_is_a_keyboard_interrupt(
     assert isinstance(caught.value, RunInterrupted)
     assert caught.value.log_dir == str(proj / "logs")
     assert eval_logs(proj / "logs")
+
+
+def test_a_store_log_that_vanished_before_the_copy_fails_the_run_cleanly(proj: Path) -> None:
+    from inspect_flow._errors import CommitError
+    from inspect_flow._run import execute_run, plan_run
+
+    store = str(proj.parent / "store")
+    assert run(load_spec("spec.py"), log_dir="first", store=store).success
+    plan = plan_run(load_spec("spec.py"), log_dir="second", store=store, store_read=True)
+    assert len(plan.copies) == 2
+    Path(plan.copies[1][0].removeprefix("file://")).unlink()
+    with pytest.raises(CommitError):
+        execute_run(plan)
+    assert eval_logs(proj / "second") == [], "no copy is left half-made, nothing ran"
+    assert len(eval_logs(proj / "first")) == 1

@@ -176,3 +176,30 @@ def test_help_lists_the_options_in_flow_014_order(proj: Path) -> None:
         "--log-level",
         "--help",
     ]
+
+
+def test_arg_and_set_reach_the_spec(proj: Path) -> None:
+    (proj / "fn_spec.py").write_text(
+        "from tasks import addition\n"
+        "from inspect_flow import FlowSpec, FlowTask\n\n"
+        "def spec(n: str = '2') -> FlowSpec:\n"
+        "    return FlowSpec(log_dir='logs', tasks=[\n"
+        "        FlowTask(factory=addition, model='mockllm/model', args={'n': int(n)})])\n"
+    )
+    result = flow_cli("run", "fn_spec.py", "-A", "n=3", "-s", "options.limit=1", "--dry-run")
+    assert result.code == 0, result
+    assert re.search(r"addition\s+mockllm/model\s+0/1", result.stdout)
+    ran = flow_cli("run", "fn_spec.py", "-A", "n=3")
+    assert ran.code == 0, ran
+    (log,) = eval_logs(proj / "logs")
+    assert read_header(log).eval.task_args == {"n": 3}
+
+
+def test_a_record_that_cannot_be_written_stops_the_run_before_it_starts(proj: Path) -> None:
+    (proj / "logs" / "flow.yaml").mkdir(parents=True)  # in the way of the record
+    result = flow_cli("run", "spec.py")
+    assert result.code == 1, result
+    assert result.err_lines()[-1] == "✗ Error: Could not write logs/flow.yaml: Is a directory"
+    assert eval_logs(proj / "logs") == [], "nothing ran"
+    assert sorted(p.name for p in (proj / "logs").iterdir()) == ["flow.yaml"], "no temp file left"
+    assert list((proj / "logs" / "flow.yaml").iterdir()) == []

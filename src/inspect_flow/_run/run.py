@@ -373,15 +373,27 @@ def _copy_from_store(copies: list[tuple[str, str]]) -> list[str]:
 
 
 def _write_records(plan: RunPlan) -> None:
-    """Write ``flow.yaml`` (the resolved spec) and ``flow-requirements.txt`` into the run folder."""
-    from inspect_flow._logs import join, write_text
+    """Write ``flow.yaml`` (the resolved spec) and ``flow-requirements.txt`` into the run folder.
+
+    Raises:
+        FlowError: A record cannot be written (the run does not start).
+
+    """
+    from inspect_flow._errors import FlowError
+    from inspect_flow._logs import display_path, join, write_text
     from inspect_flow._spec.dump import spec_yaml
 
     resolved = plan.spec.model_copy(
         update={"log_dir": _path(plan.log_dir), "log_dir_create_unique": False}
     )
-    write_text(join(plan.log_dir, "flow.yaml"), spec_yaml(resolved))
-    write_text(join(plan.log_dir, "flow-requirements.txt"), _requirements())
+    records = {"flow.yaml": spec_yaml(resolved), "flow-requirements.txt": _requirements()}
+    for name, text in records.items():
+        location = join(plan.log_dir, name)
+        try:
+            write_text(location, text)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise FlowError(f"Could not write {display_path(location)}: {reason}") from exc
 
 
 def _requirements() -> str:
