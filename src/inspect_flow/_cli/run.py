@@ -8,20 +8,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from inspect_flow._cli.check import spec_options_with
+from inspect_flow._cli.check import CHECK_ACTIONS, EXIT_INCOMPLETE, spec_options_with
 from inspect_flow._cli.common import apply_display_options, display_options
 
 if TYPE_CHECKING:
     from inspect_flow._run import RunPlan, RunResult
 
-EXIT_INCOMPLETE = 3
-RUN_ACTIONS = (
-    ("load", "Load config"),
-    ("env", "Set up environment"),
-    ("instantiate", "Instantiate tasks"),
-    ("logs", "Check for existing logs"),
-    ("store", "Check store for logs"),
-)
+RUN_ACTIONS = (*CHECK_ACTIONS, ("store", "Check store for logs"))
 
 
 @click.command("run")
