@@ -203,3 +203,12 @@ def test_a_record_that_cannot_be_written_stops_the_run_before_it_starts(proj: Pa
     assert eval_logs(proj / "logs") == [], "nothing ran"
     assert sorted(p.name for p in (proj / "logs").iterdir()) == ["flow.yaml"], "no temp file left"
     assert list((proj / "logs" / "flow.yaml").iterdir()) == []
+
+
+def test_a_spec_without_tasks_completes_nothing(proj: Path) -> None:
+    (proj / "empty.py").write_text("from inspect_flow import FlowSpec\nFlowSpec(log_dir='logs')\n")
+    result = flow_cli("run", "empty.py")
+    assert result.code == 0, result
+    assert "Running 0 tasks (0 tasks complete)" in result.stdout
+    assert result.out_lines()[-1] == "Completed 0 tasks"
+    assert (proj / "logs" / "flow.yaml").is_file()

@@ -332,7 +332,10 @@ def execute_run(plan: RunPlan) -> RunResult:
     _write_records(plan)
     with spec_env(plan.spec.env):
         try:
-            success, logs = run_eval_set(plan.table.spec_tasks, plan.log_dir, plan.options)
+            if plan.table.spec_tasks:
+                success, logs = run_eval_set(plan.table.spec_tasks, plan.log_dir, plan.options)
+            else:  # nothing to run (eval_set would call an empty set a failure)
+                success, logs = True, []
         except KeyboardInterrupt as exc:
             raise RunInterrupted(_path(plan.log_dir)) from exc
     after = _match_folder(plan)
