@@ -316,7 +316,7 @@ class S3Bench:
 
 def invalidate_s3fs() -> None:
     """Forget s3fs listings between runs, as a fresh process would (our fs object is cached)."""
-    from inspect_flow._logs.fs import s3_filesystem
+    from inspect_flow._logs.s3.client import s3_filesystem
 
     s3_filesystem().invalidate_cache()
 

@@ -30,7 +30,7 @@ from inspect_flow._spec.models import FlowDependencies, FlowSpec, FlowTask
 
 FlowSpec(
     log_dir="logs",
-    dependencies=FlowDependencies(dependency_file=None, additional_dependencies=["./{wheel}"]),
+    dependencies=FlowDependencies(dependency_file="no_file", additional_dependencies=["./{wheel}"]),
     tasks=[FlowTask(name="venvtasks.py@mytask", model="mockllm/model")],
 )
 """
@@ -277,7 +277,7 @@ def test_interrupt_removes_the_venv(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(_check_venv, "run_flow", interrupted)
     spec = load_spec("spec.yaml")
-    spec.dependencies = FlowDependencies(dependency_file=None)  # nothing to install
+    spec.dependencies = FlowDependencies(dependency_file="no_file")  # nothing to install
     with pytest.raises(KeyboardInterrupt):
         check(spec)
     assert seen and seen[0].startswith(str(tmp_path))
@@ -361,10 +361,10 @@ def test_registry_packages_missing_here_are_detected(tmp_path: Path) -> None:
         FlowTask(name="tasks/file.py@x"),  # a file
         FlowTask(name="local_evals/x"),  # a folder next to the spec
     ]
-    deps = FlowDependencies(dependency_file=None)
+    deps = FlowDependencies(dependency_file="no_file")
     spec = FlowSpec(dependencies=deps, tasks=tasks)
     assert dependencies(spec, str(tmp_path)) == [["missing-evals-pkg"], ["other-missing-pkg"]]
-    spec.dependencies = FlowDependencies(dependency_file=None, auto_detect_dependencies=False)
+    spec.dependencies = FlowDependencies(dependency_file="no_file", auto_detect_dependencies=False)
     assert dependencies(spec, str(tmp_path)) == []
 
 
@@ -380,7 +380,7 @@ def test_another_python_without_uv_is_a_one_line_error(
     monkeypatch.setattr(venv.shutil, "which", lambda name: None)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     other = "3.9" if sys.version_info[:2] != (3, 9) else "3.12"
-    spec = FlowSpec(python_version=other, dependencies=FlowDependencies(dependency_file=None))
+    spec = FlowSpec(python_version=other, dependencies=FlowDependencies(dependency_file="no_file"))
     with pytest.raises(FlowError, match=rf"^python_version {other} needs uv .* this Python is"):
         with venv.temporary_venv(spec, str(tmp_path)):
             pass

@@ -167,11 +167,13 @@ def test_file_forms_run_steps_from_any_file(work: Path, logs: list[Path]) -> Non
         (["missing.py@mark", "logs"], "✗ Error: Invalid value: File not found: missing.py"),
         (
             ["lib/steps.py@nosuch", "logs"],
-            "✗ Error: No such command 'lib/steps.py@nosuch'. (see 'flow step --help')",
+            "✗ Error: No step 'nosuch' in lib/steps.py. Steps there: mark. "
+            "(see 'flow step --help')",
         ),
         (
             ["lib/steps.py", "nosuch", "logs"],
-            "✗ Error: No such command 'nosuch'. (see 'flow step lib/steps.py --help')",
+            "✗ Error: No step 'nosuch' in lib/steps.py. Steps there: mark. "
+            "(see 'flow step lib/steps.py --help')",
         ),
         (
             ["lib/empty.py", "--help"],

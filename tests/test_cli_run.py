@@ -150,7 +150,9 @@ def test_display_none_prints_nothing_but_errors(logs: list[Path]) -> None:
     assert (quiet.code, quiet.stdout, quiet.stderr) == (0, "", "")
     failing = flow_cli("step", "tag", "logs", "--display", "none")
     assert failing.code == 2
-    assert failing.err_lines() == ["✗ Error: At least one of 'add' or 'remove' must be provided."]
+    assert failing.err_lines() == [
+        "✗ Error: At least one of --add or --remove must be provided. (see 'flow step tag --help')"
+    ]
     from_env = flow_cli("step", "tag", "logs", "--add", "y", env={"INSPECT_FLOW_DISPLAY": "none"})
     assert (from_env.code, from_env.stdout, from_env.stderr) == (0, "", "")
 
@@ -181,23 +183,40 @@ def test_log_level_debug_enables_logging(logs: list[Path]) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["tag", "logs"], 2, "✗ Error: At least one of 'add' or 'remove' must be provided."),
-        (["tag", "logs", "--add", " "], 2, "✗ Error: Tag must be a non-empty string."),
+        (
+            ["tag", "logs"],
+            2,
+            "✗ Error: At least one of --add or --remove must be provided. "
+            "(see 'flow step tag --help')",
+        ),
+        (
+            ["tag", "logs", "--add", " "],
+            2,
+            "✗ Error: --add: a tag must be a non-empty string. (see 'flow step tag --help')",
+        ),
         (
             ["tag", "logs", "--add", "a", "--remove", "a"],
             2,
-            "✗ Error: Tag(s) {'a'} appear in both tags_add and tags_remove.",
+            "✗ Error: Tag(s) {'a'} given to both --add and --remove: give each tag to only one "
+            "of them. (see 'flow step tag --help')",
         ),
-        (["metadata", "logs"], 2, "✗ Error: At least one of 'set' or 'remove' must be provided."),
+        (
+            ["metadata", "logs"],
+            2,
+            "✗ Error: At least one of --set or --remove must be provided. "
+            "(see 'flow step metadata --help')",
+        ),
         (
             ["metadata", "logs", "--set", "=1"],
             2,
-            "✗ Error: Metadata key must be a non-empty string.",
+            "✗ Error: --set: a metadata key must be a non-empty string. "
+            "(see 'flow step metadata --help')",
         ),
         (
             ["metadata", "logs", "--set", "k=1", "--remove", "k"],
             2,
-            "✗ Error: Metadata key(s) {'k'} appear in both metadata_set and metadata_remove.",
+            "✗ Error: Metadata key(s) {'k'} given to both --set and --remove: give each key to "
+            "only one of them. (see 'flow step metadata --help')",
         ),
         (
             ["metadata", "logs", "--set", "foo"],
@@ -309,18 +328,20 @@ def test_conflicts_are_reported_and_nothing_is_written(work: Path, logs: list[Pa
 def test_a_failing_step_writes_nothing_and_shows_no_traceback(work: Path, logs: list[Path]) -> None:
     write_file(work / "_flow.py", CONFLICT)
     before = snapshot(logs)
+    lines = (work / "_flow.py").read_text().splitlines()
+    boom_line = lines.index('    raise RuntimeError("step failed")') + 1
     result = flow_cli("step", "boom", "logs")
     assert result.code == 1
     assert result.err_lines() == [
         "  boom(logs=3)",
         "    tag(logs=3, add=['never'])",
-        "✗ Error: RuntimeError: step failed",
+        f"✗ Error: Step 'boom' failed ({work / '_flow.py'}:{boom_line}): RuntimeError: step failed",
     ]
     assert snapshot(logs) == before
     # The traceback is opt-in.
     verbose = flow_cli("step", "boom", "logs", env={"INSPECT_FLOW_TRACEBACK": "1"})
     assert "Traceback (most recent call last)" in verbose.stderr
-    assert verbose.err_lines()[-1] == "✗ Error: RuntimeError: step failed"
+    assert verbose.err_lines()[-1].endswith("): RuntimeError: step failed")
 
 
 def test_interrupt_is_exit_130_and_writes_nothing(work: Path, logs: list[Path]) -> None:

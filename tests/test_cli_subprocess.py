@@ -47,7 +47,11 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path, make_logs: LogFac
     crashed = flow("step", "crash", "logs", cwd=tmp_path)
     assert crashed.returncode == 1
     assert crashed.stdout == ""
-    assert crashed.stderr.splitlines() == ["  crash(logs=1)", "✗ Error: KeyError: 'missing'"]
+    line = (tmp_path / "_flow.py").read_text().splitlines().index('    return {}["missing"]') + 1
+    assert crashed.stderr.splitlines() == [
+        "  crash(logs=1)",
+        f"✗ Error: Step 'crash' failed ({tmp_path / '_flow.py'}:{line}): KeyError: 'missing'",
+    ]
 
     (tmp_path / "_flow.py").write_text("import os\nos.environ['X'] = 1\n")
     broken = flow("step", "tag", "logs", "--add", "x", cwd=tmp_path)

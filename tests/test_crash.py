@@ -31,8 +31,8 @@ import pytest
 from helpers.cli import flow_cli, leftovers_removed_line
 from helpers.logs import LogFactory, read_header, read_log
 
-from inspect_flow._logs import leftovers
-from inspect_flow._logs.listing import expand_paths
+from inspect_flow._logs import cleanup as leftovers
+from inspect_flow._logs import expand_paths
 
 CHILD = r"""
 import os, sys, time
@@ -57,7 +57,7 @@ if hang_in == "commit" and kill_after > 0:
 
     os.replace = replace
 if hang_in == "stage":
-    from inspect_flow._logs import localfiles
+    from inspect_flow._logs.local import files as localfiles
 
     real_copy = localfiles.clone_or_copy
 

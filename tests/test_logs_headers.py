@@ -26,8 +26,8 @@ from inspect_ai.log import (
     write_eval_log,
 )
 
-from inspect_flow._logs import _inspect
-from inspect_flow._logs.headers import json_with_new_header, replace_eval_header
+from inspect_flow._logs.format import inspect_shim as _inspect
+from inspect_flow._logs.format.headers import json_with_new_header, replace_eval_header
 from inspect_flow.api import tag
 
 STATUSES = ["success", "error", "cancelled", "started"]

@@ -21,8 +21,8 @@ import pytest
 from helpers.cli import flow_cli, leftovers_removed_line
 from helpers.logs import LogFactory, read_header, read_log
 
-from inspect_flow._logs import leftovers
-from inspect_flow._logs.listing import expand_paths
+from inspect_flow._logs import cleanup as leftovers
+from inspect_flow._logs import expand_paths
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,8 @@ from helpers.logs import LogFactory
 from helpers.s3 import split_s3_uri, upload_dir, upload_file
 
 from inspect_flow._errors import FlowUsageError, PathNotFoundError
-from inspect_flow._logs import paths
-from inspect_flow._logs.listing import expand_paths, list_log_files
+from inspect_flow._logs import expand_paths, list_log_files
+from inspect_flow._logs import locations as paths
 
 
 def _uri(path: Path) -> str:

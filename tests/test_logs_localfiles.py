@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from helpers.logs import LogFactory, read_log
 
-from inspect_flow._logs import localfiles
+from inspect_flow._logs.local import files as localfiles
 from inspect_flow.api import copy, tag
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="FICLONE is Linux")

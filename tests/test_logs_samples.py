@@ -18,7 +18,7 @@ from inspect_ai.log import (
     write_eval_log,
 )
 
-from inspect_flow._logs.samples import count_samples
+from inspect_flow._logs import count_samples
 from inspect_flow._spec.counting import valid_samples, valid_samples_all
 
 

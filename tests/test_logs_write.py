@@ -251,32 +251,46 @@ def test_s3_log_deleted_before_write_is_never_recreated(s3_logs: list[str], s3_c
     assert statuses[target] == "conflict"
 
 
-def _cached_bodies() -> list[str]:
-    from inspect_flow._logs import read as read_module
+SESSIONS: list[Any] = []
 
-    directory = read_module._BODIES._dir
-    return os.listdir(directory) if directory else []
+
+@step
+def tag_and_keep_session(logs: list[EvalLog]) -> list[EvalLog]:
+    from inspect_flow._steps.context import current
+
+    ctx = current()
+    assert ctx is not None
+    SESSIONS.append(ctx.session)
+    return tag(logs, add=["x"], author="me")
+
+
+def _kept(session: Any) -> list[str]:
+    directory = session._bodies
+    return os.listdir(directory) if directory and os.path.isdir(directory) else []
 
 
 def test_s3_bodies_are_kept_only_during_a_run(s3_logs: list[str], s3_requests: RequestLog) -> None:
-    from inspect_flow._logs.read import read_headers
+    from inspect_flow._logs import Session, read_headers
 
-    result = read_headers(s3_logs)  # outside any step run (as flow check reads)
-    assert len(result.logs) == len(s3_logs) and _cached_bodies() == []
+    with Session() as session:  # outside any step run (as flow check reads)
+        result = read_headers(s3_logs, session=session)
+        assert len(result.logs) == len(s3_logs) and _kept(session) == []
+    assert len(read_headers(s3_logs).logs) == len(s3_logs)  # a short-lived session of its own
 
     s3_requests.clear()
-    report = run_step(tag, s3_logs[:2], add=["x"], author="me")  # two of them
+    SESSIONS.clear()
+    report = run_step(tag_and_keep_session, s3_logs[:2])  # two of them
     assert [e.status for e in report.logs] == ["written", "written"]
     # each written log cost one GET (the header read, whole object) and one conditional PUT
     for location in s3_logs[:2]:
         key = split_s3_uri(location)[1]
         assert s3_requests.count("GET", key=key) == 1, s3_requests.summary()
         assert s3_requests.count("PUT", key=key) == 1
-    assert _cached_bodies() == []
+    assert _kept(SESSIONS[0]) == [] and SESSIONS[0]._bodies is None  # dropped with the run
 
-    report = run_step(tag, s3_logs, add=["x"], author="me")  # two unchanged: bodies unused
+    report = run_step(tag_and_keep_session, s3_logs)  # two unchanged: bodies unused
     assert sorted(e.status for e in report.logs) == ["unchanged"] * 2 + ["written"] * 2
-    assert _cached_bodies() == []
+    assert _kept(SESSIONS[1]) == [] and SESSIONS[1]._bodies is None
 
 
 # ------------------------------------------------------------------------ unreadable logs

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import zipfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,11 +25,12 @@ from helpers.s3 import RequestLog, S3Request, split_s3_uri, upload_file
 from inspect_ai.log import EvalLog, ProvenanceData, TagsEdit, edit_eval_log, read_eval_log
 
 from inspect_flow import step
-from inspect_flow._logs import leftovers, s3, s3edit, s3parts, ziptail
+from inspect_flow._logs import Session, cleanup, commit_batch, read_headers
 from inspect_flow._logs import read as read_module
-from inspect_flow._logs.read import read_headers
-from inspect_flow._logs.state import close_scope, open_scope
-from inspect_flow._logs.write import write_headers
+from inspect_flow._logs.format import ziptail
+from inspect_flow._logs.s3 import client as s3
+from inspect_flow._logs.s3 import parts as s3parts
+from inspect_flow._logs.s3 import tail as s3edit
 from inspect_flow.api import CommitError, run_step, tag
 
 MIB = 1024 * 1024
@@ -250,17 +251,15 @@ def test_large_header_edit_keeps_the_samples_on_the_server(
 def test_a_second_edit_in_the_same_run_uses_the_new_etag(
     big_uri: str, s3_client: Any, s3_requests: RequestLog
 ) -> None:
-    scope = open_scope()
-    try:
-        log = read_headers([big_uri]).logs[0]
+    with Session(keep_bodies=True) as session:
+        log = read_headers([big_uri], session=session).logs[0]
         first = edit_eval_log(log, [TagsEdit(tags_add=["a"])], ProvenanceData(author="me"))
-        assert [o.status for o in write_headers([first])] == ["written"]
+        assert [o.status for o in commit_batch([first], [], session)] == ["written"]
         first_etag = first.etag
         s3_requests.clear()
         second = edit_eval_log(first, [TagsEdit(tags_add=["b"])], ProvenanceData(author="me"))
-        assert [o.status for o in write_headers([second])] == ["written"]  # no self-conflict
-    finally:
-        close_scope(scope)
+        # no self-conflict
+        assert [o.status for o in commit_batch([second], [], session)] == ["written"]
     # the second stage knew the new object's directory offset: one small conditional GET of it
     gets = s3_requests.filter("GET", key=split_s3_uri(big_uri)[1])
     assert [r.headers.get("If-Match") for r in gets] == [f'"{first_etag}"']
@@ -275,16 +274,13 @@ def test_second_edit_of_a_small_log_in_a_run_gets_it_once(
 ) -> None:
     # the read's cached body is used by the first write; the second fetches the object once
     uri = upload_file(make_logs(tmp_path, n=1)[0], f"{s3_bucket}/logs/")
-    scope = open_scope()
-    try:
-        log = read_headers([uri]).logs[0]
+    with Session(keep_bodies=True) as session:
+        log = read_headers([uri], session=session).logs[0]
         first = edit_eval_log(log, [TagsEdit(tags_add=["a"])], ProvenanceData(author="me"))
-        write_headers([first])
+        commit_batch([first], [], session)
         s3_requests.clear()
         second = edit_eval_log(first, [TagsEdit(tags_add=["b"])], ProvenanceData(author="me"))
-        assert [o.status for o in write_headers([second])] == ["written"]
-    finally:
-        close_scope(scope)
+        assert [o.status for o in commit_batch([second], [], session)] == ["written"]
     key = split_s3_uri(uri)[1]
     assert s3_requests.count("GET", key=key) == 1, s3_requests.summary()
     assert s3_requests.count("PUT", key=key) == 1
@@ -357,9 +353,9 @@ def _wrap_commit(
 ) -> None:
     original = s3edit.commit
 
-    async def commit(edit: s3edit.TailEdit) -> str:
+    async def commit(edit: s3edit.TailEdit, session: Session) -> str:
         await before(edit)
-        return await original(edit)
+        return await original(edit, session)
 
     monkeypatch.setattr(s3edit, "commit", commit)
 
@@ -403,10 +399,10 @@ def test_rollback_of_a_multipart_write_restores_the_old_object(
 
     original = s3edit.commit
 
-    async def commit(edit: s3edit.TailEdit) -> str:
+    async def commit(edit: s3edit.TailEdit, session: Session) -> str:
         await fail_second_after_first(edit)
         try:
-            return await original(edit)
+            return await original(edit, session)
         finally:
             first_done.setdefault("event", asyncio.Event()).set()
 
@@ -455,12 +451,6 @@ def test_failure_mid_upload_aborts_and_changes_nothing(
     aborts = s3_requests.filter("DELETE", predicate=lambda r: "uploadId=" in r.query)
     assert len(aborts) == 1, s3_requests.summary()
     assert uploads_left(s3_client, big_uri) == []
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_ends() -> Iterator[None]:
-    yield
-    s3edit.forget_ends()
 
 
 # -------------------------------------------------------------- uploads of interrupted runs
@@ -514,7 +504,7 @@ def test_a_recent_upload_of_the_key_is_kept(
 ) -> None:
     # moto dates every upload 2010-11-10; a threshold longer than that makes it recent, as
     # another process's edit in progress is
-    monkeypatch.setattr(leftovers, "STALE_UPLOAD_SECONDS", 100 * 365 * 24 * 3600)
+    monkeypatch.setattr(cleanup, "STALE_UPLOAD_SECONDS", 100 * 365 * 24 * 3600)
     live = start_upload(s3_client, big_uri)
     s3_requests.clear()
 

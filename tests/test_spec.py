@@ -156,8 +156,8 @@ def test_flow_config_prints_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert code == 0
     assert out == (
-        "log_dir: logs\ntasks:\n- model:\n    name: m/x\n  name: t.py@a\n  args:\n    n: 2\n"
-        "options:\n  limit: 3\n"
+        "log_dir: logs\noptions:\n  limit: 3\ntasks:\n- name: t.py@a\n  args:\n    n: 2\n"
+        "  model:\n    name: m/x\n"
     )
     assert run(["config", str(spec_file), "-A", "novalue"]) == 2
     assert FlowModel(name="m") == FlowModel(name="m")

@@ -140,7 +140,7 @@ def test_cycles_are_one_line_usage_errors(work: Path) -> None:
     spec = FlowSpec(log_dir="{store.path}/x", store=FlowStoreConfig(path="{log_dir}"))
     with pytest.raises(FlowUsageError) as info:
         substitute_placeholders(spec, NOW)
-    assert str(info.value) == "Placeholder cycle in the spec: log_dir -> store.path -> log_dir"
+    assert str(info.value) == "Placeholder cycle in the spec: store.path -> log_dir -> store.path"
     itself = FlowSpec(log_dir="a", options=FlowOptions(metadata={"k": "{options.metadata.k}"}))
     with pytest.raises(FlowUsageError, match=r"cycle in the spec: options\.metadata\.k -> opt"):
         substitute_placeholders(itself, NOW)
@@ -308,18 +308,18 @@ def test_flow_config_shows_substituted_values(work: Path) -> None:
     assert when is not None
     assert result.stdout == (
         "log_dir: logs/red\n"
-        "tasks:\n"
-        "- name: t.py@a\n"
-        "  args:\n"
-        "    dir: logs/red\n"
-        "    limit: '2'\n"
-        "    literal: '{log_dir}'\n"
         "options:\n"
-        "  limit: 2\n"
         "  tags:\n"
         "  - red\n"
         "  metadata:\n"
         "    team: red\n"
         "    prompt: '{n} + {n}'\n"
         f"    when: {when.group(0).split(': ', 1)[1]}\n"
+        "  limit: 2\n"
+        "tasks:\n"
+        "- name: t.py@a\n"
+        "  args:\n"
+        "    dir: logs/red\n"
+        "    limit: '2'\n"
+        "    literal: '{log_dir}'\n"
     )

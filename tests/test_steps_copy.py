@@ -301,7 +301,7 @@ def test_failed_copy_batch_undoes_its_copies(
     monkeypatch: pytest.MonkeyPatch,
     make_logs: LogFactory,
 ) -> None:
-    from inspect_flow._logs import localfiles
+    from inspect_flow._logs.local import files as localfiles
     from inspect_flow.api import CommitError
 
     sources = sorted(all_logs(src), key=lambda p: "file://" + str(p))
@@ -338,7 +338,7 @@ def test_copies_run_concurrently(
 ) -> None:
     import threading
 
-    from inspect_flow._logs import localfiles
+    from inspect_flow._logs.local import files as localfiles
 
     sources = make_logs(tmp_path / "logs", n=4)
     real_copy = localfiles.clone_or_copy
@@ -361,8 +361,7 @@ def test_copies_run_concurrently(
 def test_no_copy_starts_after_a_failure_or_an_interrupt(
     make_logs: LogFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
 ) -> None:
-    from inspect_flow._logs import copy as copy_module
-    from inspect_flow._logs import localfiles
+    from inspect_flow._logs.local import files as localfiles
     from inspect_flow.api import CommitError
 
     sources = make_logs(tmp_path / "logs", n=40)
@@ -382,42 +381,34 @@ def test_no_copy_starts_after_a_failure_or_an_interrupt(
     monkeypatch.setattr(localfiles, "clone_or_copy", first_fails)
     expected = CommitError if isinstance(error, Exception) else KeyboardInterrupt
     with pytest.raises(expected) as info:
-        copy_module.copy_logs([(uri(p), uri(dest / p.name), None) for p in sources])
+        run_step(copy, str(tmp_path / "logs"), dest=str(dest))
 
     # only the copies already in flight when the first one failed ran (a few, bounded by the pool)
     assert len(calls) < len(sources)
-    assert not [n for n in os.listdir(dest) if n.startswith(".")]  # no temp file left
+    assert not dest.exists()  # no temp file left, and the directory made for them is gone
     if isinstance(info.value, CommitError):
-        assert os.listdir(dest) == []  # the copies made were undone
-        statuses = sorted(e.status for e in info.value.outcomes)
+        statuses = sorted(e.status for e in info.value.report.logs)
         assert statuses == ["failed"] + ["not written"] * (len(sources) - 1)
 
 
-def test_a_log_copied_and_overwritten_in_one_batch_keeps_the_plan_order(
-    make_logs: LogFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from inspect_flow._logs import copy as copy_module
+@step
+def copy_twice(logs: list[EvalLog], *, first: str, second: str) -> list[EvalLog]:
+    return copy(copy(logs, dest=first, overwrite=True), dest=second)
 
+
+def test_a_copy_of_a_planned_copy_is_made_from_its_source(
+    make_logs: LogFactory, tmp_path: Path
+) -> None:
     (a,) = make_logs(tmp_path / "a", n=1, samples=2)
     (b,) = make_logs(tmp_path / "b", n=1, samples=4)
+    a = a.rename(tmp_path / "a" / b.name)  # a -> b/NAME (overwritten), then b/NAME -> c/NAME
+    old_b = b.read_bytes()
+
+    report = run_step(copy_twice, str(a), first=str(tmp_path / "b"), second=str(tmp_path / "c"))
+
     c = tmp_path / "c" / b.name
-    widths: list[int] = []
-    real_pool = copy_module.ThreadPoolExecutor
-
-    class RecordingPool(real_pool):  # type: ignore[misc, valid-type]
-        def __init__(self, max_workers: int) -> None:
-            widths.append(max_workers)
-            super().__init__(max_workers=max_workers)
-
-    monkeypatch.setattr(copy_module, "ThreadPoolExecutor", RecordingPool)
-    # a -> b, then b (now a's bytes) -> c: run in plan order, c holds a's bytes
-    outcomes = copy_module.copy_logs(
-        [(uri(a), uri(b), None), (uri(b), uri(c), None)], overwrite=True
-    )
-
-    assert [o.status for o in outcomes] == ["copied", "copied"]
-    assert widths == [1]
-    assert c.read_bytes() == a.read_bytes() == b.read_bytes()
+    assert c.read_bytes() == a.read_bytes() == b.read_bytes() != old_b
+    assert [e.status for e in report.logs] == ["copied", "copied"]
 
 
 @step

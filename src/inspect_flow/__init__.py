@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from inspect_flow import _spec
-from inspect_flow._lazy import lazy_exports
+from inspect_flow._lazy import lazy_dir, lazy_exports
 
 __version__ = "0.14.0"
 
@@ -41,3 +41,4 @@ __all__ = [
 __all__ += _spec.__all__
 
 __getattr__ = lazy_exports(__name__, _EXPORTS, globals())
+__dir__ = lazy_dir(_EXPORTS, globals())

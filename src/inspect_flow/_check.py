@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_flow._errors import FlowUsageError
 from inspect_flow._init import ensure_initialised
-from inspect_flow._logs import paths
+from inspect_flow._logs import normalize
 from inspect_flow._spec.identity import TaskIdentity, file_match, split_identifier
 from inspect_flow._spec.models import FlowSpec, FlowTask
 
@@ -149,7 +149,7 @@ def check(
             if directory is None:
                 raise FlowUsageError("log_dir must be set before checking the flow spec")
             where = os.getcwd() if log_dir is not None else base
-            location = paths.normalize(directory, where)
+            location = normalize(directory, where)
             includes = resolve_filters(filter, base)
             excludes = resolve_filters(exclude, base)
             spec_tasks = instantiate_tasks(expanded, base)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_flow import _output
 from inspect_flow._errors import FlowError, FlowUsageError, UserFileError
-from inspect_flow._logs import paths
+from inspect_flow._logs import normalize
 from inspect_flow._spec.models import FlowSpec, FlowTask
 from inspect_flow._spec.venv import SpecSource, last_error_line, run_flow, spec_source
 
@@ -212,7 +212,7 @@ def _result(spec: FlowSpec, data: dict[str, Any]) -> CheckResult:
         is_complete=all(t.complete for t in tasks),
         tasks=tasks,
         unrecognized=data.get("unrecognized", []),
-        log_dir=paths.normalize(data["log_dir"]),
+        log_dir=normalize(data["log_dir"]),
         unreadable={u["log"]: u["error"] for u in data.get("unreadable", [])},
         qualifier_header=header,
     )

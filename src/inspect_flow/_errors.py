@@ -58,13 +58,17 @@ class CommitError(FlowError):
     """Some dirty logs could not be written; nothing of the batch was left half-applied.
 
     Attributes:
-        outcomes: What happened to each log of the batch (``WriteOutcome`` values).
+        outcomes: What happened to each write of the batch (``Outcome`` values).
     """
 
     def __init__(self, message: str, outcomes: list[Any] | None = None) -> None:
         super().__init__(message)
         self.outcomes = outcomes or []
         self.report: Any = None  # the StepReport of the run, attached by run_step
+
+
+class InvalidHeaderError(FlowError):
+    """A step produced a header that must not be written (invalid, or another log's identity)."""
 
 
 class StoreUnavailableError(FlowError):
@@ -86,3 +90,20 @@ def one_line(exc: BaseException, **_: Any) -> str:
     """Render an exception as a single line (no traceback)."""
     text = str(exc).strip() or type(exc).__name__
     return " ".join(text.splitlines())
+
+
+class StepOptionError(FlowUsageError):
+    """A step was given options that cannot work together (checked before any log is read).
+
+    The message is the Python API's (parameter names, as Flow 0.14 words it); ``cli_message``
+    says the same with the command-line options to fix (``--add``, ``--remove``).
+
+    Attributes:
+        cli_message: The message naming command-line options.
+        step: The step whose options are wrong (set when the check runs).
+    """
+
+    def __init__(self, message: str, cli_message: str) -> None:
+        super().__init__(message)
+        self.cli_message = cli_message
+        self.step: str | None = None

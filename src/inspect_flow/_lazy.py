@@ -25,3 +25,18 @@ def lazy_exports(
         return value
 
     return __getattr__
+
+
+def lazy_dir(exports: dict[str, str], namespace: dict[str, Any]) -> Callable[[], list[str]]:
+    """Return a module ``__dir__`` listing the lazy names too (REPL tab completion, ``dir()``).
+
+    It lists the public names (``__all__`` and the lazy ones) and the module's dunder names, not
+    the helpers the module imports for itself.
+    """
+
+    def __dir__() -> list[str]:
+        public = namespace.get("__all__", [])
+        dunder = (name for name in namespace if name.startswith("__"))
+        return sorted({*exports, *public, *dunder})
+
+    return __dir__

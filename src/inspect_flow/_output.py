@@ -1,7 +1,7 @@
 """The one place library code prints through.
 
 Data (tables, lists, JSON, summaries) goes to stdout; progress, step-call lines, warnings and
-errors go to stderr (DESIGN §3 item 16). ``--display none`` silences both;
+errors go to stderr. ``--display none`` silences both;
 ``plain``/``log``/``none`` switch off colour and progress bars. Rich is imported lazily so
 ``flow --help`` stays fast.
 """
@@ -100,6 +100,18 @@ def success(text: str, *, to_stdout: bool = False) -> None:
 def info(text: str, *, to_stdout: bool = False) -> None:
     """Print an info line (``ℹ``)."""
     _console(stderr=not to_stdout).print(f"[blue]ℹ[/blue] {_escape(text)}")
+
+
+def notice(level: str, text: str) -> None:
+    """Print a notice on stderr: ``plain`` as is, ``info``/``warn``/``error`` with their icon."""
+    if level == "info":
+        info(text)
+    elif level == "warn":
+        warn(text)
+    elif level == "error":
+        error(text)
+    else:
+        err(text)
 
 
 def _escape(text: str) -> str:

@@ -75,7 +75,7 @@ def test_run_interrupted_is_a_keyboard_interrupt(
 
 
 def test_a_store_log_that_vanished_before_the_copy_fails_the_run_cleanly(proj: Path) -> None:
-    from inspect_flow._errors import CommitError
+    from inspect_flow._errors import FlowError
     from inspect_flow._run import execute_run, plan_run
 
     store = str(proj.parent / "store")
@@ -83,7 +83,7 @@ def test_a_store_log_that_vanished_before_the_copy_fails_the_run_cleanly(proj: P
     plan = plan_run(load_spec("spec.py"), log_dir="second", store=store, store_read=True)
     assert len(plan.copies) == 2
     Path(plan.copies[1][0].removeprefix("file://")).unlink()
-    with pytest.raises(CommitError):
+    with pytest.raises(FlowError, match="Could not read the store's log"):
         execute_run(plan)
     assert eval_logs(proj / "second") == [], "no copy is left half-made, nothing ran"
     assert len(eval_logs(proj / "first")) == 1

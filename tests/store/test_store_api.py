@@ -196,3 +196,41 @@ def test_odd_stored_paths_are_normalised(work: Path, project: dict[str, list[Pat
         "s3://bucket/prefix/x.eval",
         "s3://bucket/prefix/dir",
     }
+
+
+def test_store_for_a_spec_store_config(work: Path, project: dict[str, list[Path]]) -> None:
+    from inspect_flow import FlowStoreConfig
+    from inspect_flow._store import store_for_config
+
+    (work / "spec").mkdir()
+    store, mode = store_for_config(FlowStoreConfig(path="st"), base_dir=str(work / "spec"))
+    assert mode == "write only" and store is not None
+    assert store.store_path == str(work / "spec" / "st")  # relative to the spec's folder
+    store.import_log_path("logs/b")
+
+    config = FlowStoreConfig(path="spec/st", read=True, write=False, filter="x.py@y")
+    store, mode = store_for_config(config)
+    assert mode == "read only" and store is not None
+    assert getattr(store, "filter", None) == "x.py@y"
+    store, mode = store_for_config(FlowStoreConfig(path="other", read=True, write=True))
+    assert mode == "read-write" and (work / "other" / "flow_store").is_dir()
+    with pytest.raises(StoreNotFoundError):
+        store_for_config(FlowStoreConfig(path="missing", read=True, write=False))
+    assert store_for_config(FlowStoreConfig(path="none")) == (None, "write only")
+    assert store_for_config(None)[1] == "write only"
+
+
+def test_copy_all_logs(work: Path, project: dict[str, list[Path]]) -> None:
+    from inspect_flow.api import copy_all_logs
+
+    preview = copy_all_logs("logs/b", "dest", dry_run=True, recursive=True)
+    assert len(preview) == 3 and not (work / "dest").exists()
+    flat = copy_all_logs("logs/b", "dest", dry_run=False, recursive=False)
+    assert sorted(flat) == sorted(uri(work / "dest" / p.name) for p in project["b"])
+    copied = copy_all_logs("logs/b", "dest", dry_run=False, recursive=True)
+    assert sorted(copied) == sorted(
+        [uri(work / "dest" / p.name) for p in project["b"]]
+        + [uri(work / "dest" / "sub" / p.name) for p in project["sub"]]
+    )
+    assert all((work / "dest" / p.name).read_bytes() == p.read_bytes() for p in project["b"])
+    assert copy_all_logs("empty-or-missing", "dest2", dry_run=False, recursive=True) == []

@@ -266,3 +266,45 @@ def test_group_without_command_shows_help(work: Path) -> None:
     result = flow_cli("store")
     assert result.code == 2
     assert "Manage the flow store" in result.stdout
+
+
+def test_import_paths_from_environment(work: Path, project: dict[str, list[Path]]) -> None:
+    result = flow_cli(
+        "store", "import", "--store", "st", env={"INSPECT_FLOW_STORE_PATH": "logs/a logs_1"}
+    )
+    assert result.code == 0, result
+    assert sorted(_stored(work)) == sorted(uri(p) for p in project["a"] + project["logs_1"])
+
+
+def test_newer_store_version_is_a_one_line_error(work: Path) -> None:
+    from helpers.store import make_014_table
+
+    make_014_table(work / "st", [], version="1.0.0")
+    result = flow_cli("store", "list", "--store", "st")
+    assert result.code == 1
+    assert result.err_lines()[-1] == (
+        "✗ Error: Table _table_logs version mismatch: supported 0.2.0, got 1.0.0. "
+        "inspect_flow upgrade required."
+    )
+
+
+def test_display_none_prints_nothing_but_data(work: Path, project: dict[str, list[Path]]) -> None:
+    result = flow_cli("store", "import", "logs/a", "--store", "st", "--display", "none")
+    assert result.code == 0 and result.output == ""
+    result = flow_cli("store", "list", "--store", "st", "--json", "--display", "none")
+    assert result.code == 0
+
+
+def test_tree_of_s3_locations(work: Path) -> None:
+    from helpers.store import make_014_table
+
+    make_014_table(work / "st", [("s3://bucket/a/x.eval", "t"), ("s3://bucket/a/b/y.eval", "t")])
+    result = flow_cli("store", "list", "--format", "tree", "--store", "st")
+    assert result.code == 0, result
+    assert [line.strip("│├└─ ") for line in result.out_lines()] == [
+        "s3://bucket",
+        "a",
+        "b",
+        "y.eval",
+        "x.eval",
+    ]

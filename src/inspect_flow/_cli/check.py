@@ -1,4 +1,4 @@
-"""``flow check`` and ``flow config``: parse, call the library once, render."""
+"""``flow check``: parse, call the library once, render."""
 
 from __future__ import annotations
 
@@ -142,12 +142,12 @@ def check_command(
     from inspect_flow import _output
     from inspect_flow._check import check
     from inspect_flow._errors import FlowError
-    from inspect_flow._logs import paths
+    from inspect_flow._logs import display_path, normalize
 
     apply_display_options(display, log_level)
     # In --json mode stdout carries the JSON only: anything else printed goes to stderr.
     quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
-    spec_path = paths.display_path(paths.normalize(config_file))
+    spec_path = display_path(normalize(config_file))
     # The status display goes to stderr; the table and summary below go to stdout.
     with quiet, _output.actions(f"Flow Spec: {spec_path}", "CHECK", CHECK_ACTIONS) as status:
         with status.action("load", spec_path) as action:
@@ -176,27 +176,6 @@ def check_command(
         raise FlowError(f"{count} log{'s' if count != 1 else ''} could not be read (see above)")
 
 
-@click.command("config")
-@click.argument("config_file", type=click.Path(exists=True, dir_okay=False))
-@spec_options
-@display_options
-def config_command(
-    config_file: str,
-    limit: int | None,
-    log_dir: str | None,
-    args: tuple[str, ...],
-    sets: tuple[str, ...],
-    display: str,
-    log_level: str,
-) -> None:
-    """Output config."""
-    from inspect_flow._spec.dump import spec_yaml
-
-    apply_display_options(display, log_level)
-    spec = load_spec_from_cli(config_file, args, sets, limit, log_dir)
-    click.echo(spec_yaml(spec), nl=False)
-
-
 def check_summary(result: CheckResult) -> str:
     """Return the summary line (``Check: 1/3 tasks complete (2 logs incomplete)``)."""
     total = len(result.tasks)
@@ -217,13 +196,13 @@ def check_summary(result: CheckResult) -> str:
 def render_json(result: CheckResult) -> None:
     """Print the result as JSON (Flow 0.14's shape plus ``reason``, ``filtered_logs`` and more)."""
     from inspect_flow._cli.output import print_json
-    from inspect_flow._logs import paths
+    from inspect_flow._logs import is_local, local_path
 
     complete = sum(1 for t in result.tasks if t.complete)
     log_dir = result.log_dir
     print_json(
         {
-            "log_dir": paths.local_path(log_dir) if paths.is_local(log_dir) else log_dir,
+            "log_dir": local_path(log_dir) if is_local(log_dir) else log_dir,
             "tasks": [
                 {
                     "name": t.name,
@@ -261,7 +240,7 @@ def render_text(result: CheckResult, summary: str | None = None, *, reasons: boo
 
     """
     from inspect_flow import _output
-    from inspect_flow._logs import paths
+    from inspect_flow._logs import display_path
 
     if result.tasks:
         _output.print_renderable(_table(result))
@@ -275,12 +254,12 @@ def render_text(result: CheckResult, summary: str | None = None, *, reasons: boo
         if locations:
             _output.out(heading, markup=True)
             for location in locations:
-                _output.out(paths.display_path(location))
+                _output.out(display_path(location))
             _output.out()
     if result.unreadable:
         _output.out("[red]✗[/red] Unreadable logs:", markup=True)
         for location, reason in result.unreadable.items():
-            _output.out(f"{paths.display_path(location)}: {reason}")
+            _output.out(f"{display_path(location)}: {reason}")
         _output.out()
     incomplete = [t for t in result.tasks if not t.complete]
     if incomplete and reasons:
@@ -290,7 +269,7 @@ def render_text(result: CheckResult, summary: str | None = None, *, reasons: boo
             _output.out(f"{label}: {task.reason}")
         _output.out()
     _output.out(f"[bold]{summary or check_summary(result)}[/bold]", markup=True)
-    _output.out(f"Log dir: {paths.display_path(result.log_dir)}")
+    _output.out(f"Log dir: {display_path(result.log_dir)}")
 
 
 def _table(result: CheckResult) -> Any:
@@ -301,14 +280,14 @@ def _table(result: CheckResult) -> Any:
     """
     from rich.table import Table
 
-    from inspect_flow._logs import paths
+    from inspect_flow._logs import display_path
 
     tasks = result.tasks
     columns: list[tuple[str, list[str]]] = [("Task", [t.name for t in tasks])]
     if result.qualifier_header:
         columns.append((result.qualifier_header, [t.differentiator for t in tasks]))
     if any(t.log_file for t in tasks):
-        logs = [paths.display_path(t.log_file) if t.log_file else "" for t in tasks]
+        logs = [display_path(t.log_file) if t.log_file else "" for t in tasks]
         columns.append(("Existing Log File", logs))
     samples = [
         f"{t.samples}/{t.total_samples}" if t.total_samples is not None else "" for t in tasks

@@ -1,4 +1,4 @@
-"""Exceptions → one line on stderr + an exit code, in one place (DESIGN §3 item 6).
+"""Exceptions → one line on stderr + an exit code, in one place.
 
 0 ok · 1 failure (no logs, I/O, conflicts, partial failure) · 2 usage (bad option/value, unknown
 step or filter, nonexistent PATH) · 3 ``check``/``run`` incomplete · 4 a broken ``_flow.py``, step
@@ -57,8 +57,11 @@ def message_for(exc: BaseException) -> str:
         return text
     if isinstance(exc, FlowError):
         return f"✗ Error: {_friendly(one_line(exc))}"
-    # Not one of ours: say what it was in one line; the traceback is opt-in.
-    return f"✗ Error: {type(exc).__name__}: {one_line(exc)}"
+    # Not one of ours: say what it was in one line; the traceback is opt-in. An error that
+    # escaped a step names the step and the line of its file that raised it.
+    site = getattr(exc, "__flow_step_site__", None)
+    prefix = f"{site}: " if isinstance(site, str) else ""
+    return f"✗ Error: {prefix}{type(exc).__name__}: {one_line(exc)}"
 
 
 def _friendly(text: str) -> str:

@@ -11,8 +11,8 @@ import json
 from typing import Any
 
 from inspect_flow import _output
-from inspect_flow._logs import paths
-from inspect_flow._steps.report import LogReport, StepReport
+from inspect_flow._logs import display_path
+from inspect_flow._steps.report import LogReport, Notice, StepReport
 
 _FAILURES = ("conflict", "failed", "not written")
 
@@ -24,13 +24,18 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
+def render_notice(notice: Notice) -> None:
+    """Print one notice of a step run on stderr as it happens (filter counts, skips, leftovers)."""
+    _output.notice(notice.level, notice.message)
+
+
 def render_step_report(report: StepReport, as_json: bool) -> None:
     """Print a step run's report: the dry-run preview per log, failures, then the summary."""
     if as_json:
         print_json(report.to_json())
         return
     for entry in report.logs:
-        shown = paths.display_path(entry.location)
+        shown = display_path(entry.location)
         if entry.status == "would write":
             _output.out(f"would write {shown}: {'; '.join(entry.changes)}")
         elif entry.status == "would copy":

@@ -122,9 +122,10 @@ def build_step_command(info: StepInfo, name: str | None = None) -> click.Command
 
 
 def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, Any]) -> None:
-    from inspect_flow._cli.output import render_step_report
+    from inspect_flow._cli.output import render_notice, render_step_report
     from inspect_flow._cli.params import python_only_message
-    from inspect_flow._errors import CommitError
+    from inspect_flow._errors import CommitError, StepOptionError
+    from inspect_flow._steps.report import presenting
     from inspect_flow._steps.run import run_step
 
     if signature.python_only_required:
@@ -139,7 +140,7 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
     # (a user step calling print()) goes to stderr.
     quiet_stdout = contextlib.redirect_stdout(sys.stderr) if values["as_json"] else None
     try:
-        with quiet_stdout or contextlib.nullcontext():
+        with quiet_stdout or contextlib.nullcontext(), presenting(render_notice):
             report = run_step(
                 info.wrapper,
                 user_paths,
@@ -154,6 +155,10 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
         if exc.report is not None:
             render_step_report(exc.report, values["as_json"])
         raise
+    except StepOptionError as exc:
+        if exc.step != info.name:  # a step this one calls: not an option of this command
+            raise
+        raise click.UsageError(exc.cli_message, ctx) from exc
     render_step_report(report, values["as_json"])
     if not report.ok:
         ctx.exit(1)
@@ -203,8 +208,18 @@ class FileStepsGroup(click.Group):
         return sorted(self._steps())
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        info = self._steps().get(cmd_name)
+        steps = self._steps()
+        info = steps.get(cmd_name)
+        if info is None and not cmd_name.startswith("-"):
+            raise click.UsageError(no_step_message(cmd_name, self.file, steps), ctx)
         return build_step_command(info) if info else None
+
+
+def no_step_message(name: str, file: str, steps: dict[str, StepInfo]) -> str:
+    """Say that ``file`` has no step ``name``, listing the steps it has."""
+    if not steps:
+        return f"No step '{name}' in {file}: it defines no steps (decorate them with @step)."
+    return f"No step '{name}' in {file}. Steps there: {', '.join(sorted(steps))}."
 
 
 class StepGroup(click.Group):
@@ -228,8 +243,11 @@ class StepGroup(click.Group):
             return group if group._steps() else None
         file, at, step_name = cmd_name.rpartition("@")
         if at and file.endswith(".py"):
-            info = FileStepsGroup(file)._steps().get(step_name)
-            return build_step_command(info, cmd_name) if info else None
+            steps = FileStepsGroup(file)._steps()
+            info = steps.get(step_name)
+            if info is None:
+                raise click.UsageError(no_step_message(step_name, file, steps), ctx)
+            return build_step_command(info, cmd_name)
         info = self._registry().get(cmd_name)
         return build_step_command(info) if info else None
 

@@ -312,11 +312,17 @@ def render_tree(logs: list[str]) -> None:
     root = Tree("", hide_root=True)
     nodes: dict[tuple[str, ...], Tree] = {(): root}
     for where in logs:
-        parts = tuple(display_path(where).split("/"))
+        shown = display_path(where)
+        if "://" in shown:  # s3://bucket/key: the bucket URL is the top node
+            scheme, rest = shown.split("://", 1)
+            bucket, _, path = rest.partition("/")
+            parts: tuple[str, ...] = (f"{scheme}://{bucket}", *path.split("/"))
+        else:
+            parts = tuple(shown.split("/"))
         for depth in range(1, len(parts)):
-            key = parts[:depth]
-            if key not in nodes:
+            prefix = parts[:depth]
+            if prefix not in nodes:
                 label = f"[magenta]{escape(parts[depth - 1] or '/')}[/magenta]"
-                nodes[key] = nodes[parts[: depth - 1]].add(label)
+                nodes[prefix] = nodes[parts[: depth - 1]].add(label)
         nodes[parts[:-1]].add(escape(parts[-1]))
     _output.print_renderable(root)

@@ -3,6 +3,14 @@
 This module is the seam's whole public surface: code outside ``inspect_flow._logs`` imports from
 here and never from a submodule. Names load lazily, so importing the seam costs nothing until a
 command reads or writes a log.
+
+* locations: URI normalisation, friendly display paths, copy-plan checks;
+* listing: expand PATHs to log files; whether a log exists;
+* reading: concurrent header reads (``read_headers``), sample counts;
+* the run's state (``Session``) and the one transaction engine (``commit_batch``: header edits and
+  copies, all or nothing, one ``Outcome`` per write);
+* what the sweeps of killed runs' leftovers did (``CleanupReport``);
+* removing a directory tree (``remove_tree``: a Flow Store's table).
 """
 
 from __future__ import annotations
@@ -13,55 +21,58 @@ from inspect_flow._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     # locations
-    "has_scheme": "inspect_flow._logs.paths",
-    "is_local": "inspect_flow._logs.paths",
-    "is_s3": "inspect_flow._logs.paths",
-    "normalize": "inspect_flow._logs.paths",
-    "local_path": "inspect_flow._logs.paths",
-    "display_path": "inspect_flow._logs.paths",
-    "basename": "inspect_flow._logs.paths",
-    "dirname": "inspect_flow._logs.paths",
-    "join": "inspect_flow._logs.paths",
-    "is_log_name": "inspect_flow._logs.paths",
+    "basename": "inspect_flow._logs.locations",
+    "check_copy_plan": "inspect_flow._logs.locations",
+    "dirname": "inspect_flow._logs.locations",
+    "display_path": "inspect_flow._logs.locations",
+    "has_scheme": "inspect_flow._logs.locations",
+    "inside": "inspect_flow._logs.locations",
+    "is_local": "inspect_flow._logs.locations",
+    "is_log_name": "inspect_flow._logs.locations",
+    "is_s3": "inspect_flow._logs.locations",
+    "join": "inspect_flow._logs.locations",
+    "local_path": "inspect_flow._logs.locations",
+    "normalize": "inspect_flow._logs.locations",
     # listing
     "expand_paths": "inspect_flow._logs.listing",
     "list_log_files": "inspect_flow._logs.listing",
-    # reading
+    "existing_logs": "inspect_flow._logs.listing",
+    # read
     "ReadResult": "inspect_flow._logs.read",
     "read_headers": "inspect_flow._logs.read",
+    # samples
     "CountKind": "inspect_flow._logs.samples",
     "count_samples": "inspect_flow._logs.samples",
-    # writing and copying (the transaction engine)
-    "WriteOutcome": "inspect_flow._logs.write",
-    "needs_write": "inspect_flow._logs.write",
-    "write_headers": "inspect_flow._logs.write",
-    "CopyOutcome": "inspect_flow._logs.copy",
-    "check_plan": "inspect_flow._logs.copy",
-    "exists": "inspect_flow._logs.copy",
-    "copy_logs": "inspect_flow._logs.copy",
-    "drop_cached_bodies": "inspect_flow._logs.read",
+    # session
+    "LogState": "inspect_flow._logs.session",
+    "Session": "inspect_flow._logs.session",
+    "Token": "inspect_flow._logs.session",
+    "fingerprint": "inspect_flow._logs.session",
+    # batch
+    "CopyRequest": "inspect_flow._logs.batch",
+    "Outcome": "inspect_flow._logs.batch",
+    "commit_batch": "inspect_flow._logs.batch",
+    # cleanup
+    "CleanupReport": "inspect_flow._logs.cleanup",
     # small text files next to logs, run folders
     "list_dirs": "inspect_flow._logs.textfiles",
     "read_text": "inspect_flow._logs.textfiles",
     "write_text": "inspect_flow._logs.textfiles",
+    # trees
     "remove_tree": "inspect_flow._logs.tree",
-    # per-run state
-    "fingerprint": "inspect_flow._logs.state",
-    "remember": "inspect_flow._logs.state",
-    "state_of": "inspect_flow._logs.state",
-    "open_scope": "inspect_flow._logs.state",
-    "close_scope": "inspect_flow._logs.state",
-    "scope_open": "inspect_flow._logs.state",
 }
 
 if TYPE_CHECKING:
-    from inspect_flow._logs.copy import CopyOutcome, check_plan, copy_logs, exists
-    from inspect_flow._logs.listing import expand_paths, list_log_files
-    from inspect_flow._logs.paths import (
+    from inspect_flow._logs.batch import CopyRequest, Outcome, commit_batch
+    from inspect_flow._logs.cleanup import CleanupReport
+    from inspect_flow._logs.listing import existing_logs, expand_paths, list_log_files
+    from inspect_flow._logs.locations import (
         basename,
+        check_copy_plan,
         dirname,
         display_path,
         has_scheme,
+        inside,
         is_local,
         is_log_name,
         is_s3,
@@ -69,37 +80,37 @@ if TYPE_CHECKING:
         local_path,
         normalize,
     )
-    from inspect_flow._logs.read import ReadResult, drop_cached_bodies, read_headers
+    from inspect_flow._logs.read import ReadResult, read_headers
     from inspect_flow._logs.samples import CountKind, count_samples
-    from inspect_flow._logs.state import (
-        close_scope,
+    from inspect_flow._logs.session import (
+        LogState,
+        Session,
+        Token,
         fingerprint,
-        open_scope,
-        remember,
-        scope_open,
-        state_of,
     )
     from inspect_flow._logs.textfiles import list_dirs, read_text, write_text
     from inspect_flow._logs.tree import remove_tree
-    from inspect_flow._logs.write import WriteOutcome, needs_write, write_headers
 
 __all__ = [
-    "CopyOutcome",
+    "CleanupReport",
+    "CopyRequest",
     "CountKind",
+    "LogState",
+    "Outcome",
     "ReadResult",
-    "WriteOutcome",
+    "Session",
+    "Token",
     "basename",
-    "check_plan",
-    "close_scope",
-    "copy_logs",
+    "check_copy_plan",
+    "commit_batch",
     "count_samples",
     "dirname",
-    "exists",
     "display_path",
-    "drop_cached_bodies",
+    "existing_logs",
     "expand_paths",
     "fingerprint",
     "has_scheme",
+    "inside",
     "is_local",
     "is_log_name",
     "is_s3",
@@ -107,16 +118,10 @@ __all__ = [
     "list_dirs",
     "list_log_files",
     "local_path",
-    "needs_write",
     "normalize",
-    "open_scope",
     "read_headers",
     "read_text",
-    "remember",
     "remove_tree",
-    "scope_open",
-    "state_of",
-    "write_headers",
     "write_text",
 ]
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from inspect_flow._errors import FlowUsageError, PathNotFoundError
-from inspect_flow._logs import paths
-from inspect_flow._logs.fs import s3_filesystem
+from inspect_flow._logs import locations as paths
+from inspect_flow._logs.s3.client import s3_filesystem
 
 
 def expand_paths(
@@ -140,3 +140,26 @@ def _walk_s3(location: str, recursive: bool) -> list[tuple[str, float]]:
 def _sorted(found: list[tuple[str, float]]) -> list[str]:
     # Newest first, as inspect_ai lists; the name breaks ties so the order is deterministic.
     return [loc for loc, _ in sorted(found, key=lambda item: (-item[1], item[0]))]
+
+
+def existing_logs(candidates: Sequence[str]) -> set[str]:
+    """Return the locations among ``candidates`` where a file or object exists now.
+
+    Local paths are checked with one ``lstat`` each, S3 keys with concurrent (bounded) HEADs.
+    """
+    found = {loc for loc in candidates if paths.is_local(loc) and _lexists(loc)}
+    remote = [loc for loc in candidates if paths.is_s3(loc)]
+    if remote:
+        from inspect_flow._logs.s3 import client
+
+        heads = client.run_all(client.head_etag, remote)
+        for location, etag in zip(remote, heads, strict=True):
+            if isinstance(etag, BaseException):
+                raise etag
+            if etag is not None:
+                found.add(location)
+    return found
+
+
+def _lexists(location: str) -> bool:
+    return os.path.lexists(paths.local_path(location))

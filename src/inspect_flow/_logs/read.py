@@ -3,22 +3,17 @@
 Local logs are read on one event loop from open file objects: inspect_ai's path-based reader sets up
 an async filesystem per call, which costs ~10x the parse itself for small logs. S3 logs are read on
 the shared s3fs loop: one ranged GET of the object's last MiB, which for the usual small log
-is the whole object — its bytes are kept on local disk (not in memory) so a following header write
-needs no second download. For a larger ``.eval`` log those bytes hold its central directory and
-(inspect_ai writes it last) ``header.json``: inspect_ai reads the header from a sparse mirror of
-them (``ziptail``), and a member outside them is fetched with one more ranged GET conditional on
-the ETag. Larger ``.json`` logs are read by inspect_ai's streaming reader.
+is the whole object — a step run's session keeps its bytes on local disk (not in memory) so a
+following header write needs no second download. For a larger ``.eval`` log those bytes hold its
+central directory and (inspect_ai writes it last) ``header.json``: inspect_ai reads the header
+from a sparse mirror of them (``ziptail``), and a member outside them is fetched with one more
+ranged GET conditional on the ETag. Larger ``.json`` logs are read by inspect_ai's streaming reader.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import hashlib
 import io
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,8 +21,11 @@ from typing import TYPE_CHECKING, Literal
 
 from inspect_flow import _output
 from inspect_flow._errors import WriteConflictError, one_line
-from inspect_flow._logs import paths, s3, s3edit, ziptail
-from inspect_flow._logs.state import Token, local_token, remember, scope_open
+from inspect_flow._logs import locations as paths
+from inspect_flow._logs.format import ziptail
+from inspect_flow._logs.local.files import local_token
+from inspect_flow._logs.s3 import client as s3
+from inspect_flow._logs.session import Session, Token
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -48,12 +46,24 @@ class ReadResult:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def read_headers(locations: Sequence[str], description: str = "Reading logs") -> ReadResult:
+def read_headers(
+    locations: Sequence[str], description: str = "Reading logs", session: Session | None = None
+) -> ReadResult:
     """Read the headers of many logs concurrently.
 
     Unreadable logs (corrupt, truncated, vanished, not a log) are reported in ``errors`` and never
-    modified. Each header read records the log's version token for later conditional writes.
+    modified.
+
+    Args:
+        locations: Log URIs (see ``expand_paths``).
+        description: The progress bar's label.
+        session: The run the read belongs to: each header read records the log's version token
+            there for later conditional writes. Without one the read gets its own short-lived
+            session (a ``check`` or ``list`` call that keeps nothing).
     """
+    if session is None:
+        with Session() as own:
+            return read_headers(locations, description, own)
     results: dict[str, EvalLog | str] = {}
 
     def keep(loc: str, outcome: tuple[EvalLog, Token] | str) -> None:
@@ -62,7 +72,7 @@ def read_headers(locations: Sequence[str], description: str = "Reading logs") ->
             results[loc] = outcome
         else:
             log, token = outcome
-            remember(log, token)
+            session.remember(log, token)
             results[loc] = log
 
     local = [loc for loc in locations if paths.is_local(loc)]
@@ -76,9 +86,11 @@ def read_headers(locations: Sequence[str], description: str = "Reading logs") ->
                 results[loc] = f"unsupported storage (only local and s3:// logs): {loc}"
         s3_locs = [loc for loc in remote if paths.is_s3(loc)]
         if s3_locs:
-            # Whole bodies are kept only for a step run, which may write them back (and which
-            # drops what it did not use when it ends); other readers (check, list) keep nothing.
-            reader = _read_s3 if scope_open() else _read_s3_no_cache
+            # Whole bodies are kept only by a step run's session, which may write them back
+            # (and which drops what it did not use when it ends); check and list keep nothing.
+            async def reader(location: str) -> tuple[EvalLog, Token]:
+                return await _read_s3(location, session)
+
             outcomes = s3.run_all(reader, s3_locs)
             for loc, s3_outcome in zip(s3_locs, outcomes, strict=True):
                 if isinstance(s3_outcome, BaseException):
@@ -141,19 +153,15 @@ async def _read_local(location: str) -> tuple[EvalLog, Token] | str:
     return log, token
 
 
-async def _read_s3_no_cache(location: str) -> tuple[EvalLog, Token]:
-    return await _read_s3(location, keep_body=False)
-
-
-async def _read_s3(location: str, keep_body: bool = True) -> tuple[EvalLog, Token]:
+async def _read_s3(location: str, session: Session) -> tuple[EvalLog, Token]:
     try:
-        return await _read_s3_once(location, keep_body)
+        return await _read_s3_once(location, session)
     except WriteConflictError:
         # replaced between the tail GET and a conditional member GET: read the new version
-        return await _read_s3_once(location, keep_body)
+        return await _read_s3_once(location, session)
 
 
-async def _read_s3_once(location: str, keep_body: bool) -> tuple[EvalLog, Token]:
+async def _read_s3_once(location: str, session: Session) -> tuple[EvalLog, Token]:
     from inspect_ai.log import read_eval_log_async
 
     fmt: Literal["eval", "json"] = "json" if location.endswith(".json") else "eval"
@@ -162,8 +170,7 @@ async def _read_s3_once(location: str, keep_body: bool) -> tuple[EvalLog, Token]
         _check_json_tail(body)
     if len(body) >= total:
         log = await read_eval_log_async(io.BytesIO(body), header_only=True, format=fmt)
-        if keep_body:
-            _BODIES.put(location, etag, body)
+        session.put_body(location, etag, body)
     elif fmt == "eval":
         sparse = ziptail.Sparse(total)
         sparse.add(total - len(body), body)
@@ -173,8 +180,8 @@ async def _read_s3_once(location: str, keep_body: bool) -> tuple[EvalLog, Token]
             log = await read_eval_log_async(location, header_only=True)
             etag = log.etag or etag
         else:
-            if keep_body:  # where the unchanged part ends, for a multipart header write
-                s3edit.remember_end(location, etag, end)
+            # where the unchanged part ends, for a multipart header write
+            session.remember_end(location, etag, end)
     else:
         log = await read_eval_log_async(location, header_only=True)
         etag = log.etag or etag
@@ -200,55 +207,3 @@ def _check_json_tail(tail: bytes) -> None:
 def _reason(exc: BaseException) -> str:
     text = one_line(exc)
     return f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text
-
-
-class _BodyCache:
-    """Whole S3 objects fetched by a header read, kept on local disk keyed by location and ETag."""
-
-    def __init__(self) -> None:
-        self._dir: str | None = None
-
-    def _path(self, location: str, etag: str) -> str:
-        if self._dir is None:
-            self._dir = tempfile.mkdtemp(prefix="inspect-flow-bodies-")
-            atexit.register(shutil.rmtree, self._dir, True)
-        digest = hashlib.sha256(f"{location}\0{etag}".encode()).hexdigest()
-        return os.path.join(self._dir, digest)
-
-    def put(self, location: str, etag: str, body: bytes) -> None:
-        with open(self._path(location, etag), "wb") as f:
-            f.write(body)
-
-    def take(self, location: str, etag: str) -> bytes | None:
-        """Return (and drop) the cached body of ``location`` at version ``etag``."""
-        path = self._path(location, etag)
-        try:
-            with open(path, "rb") as f:
-                body = f.read()
-        except FileNotFoundError:
-            return None
-        os.unlink(path)
-        return body
-
-    def clear(self) -> None:
-        """Drop every cached body."""
-        if self._dir is not None:
-            for entry in os.scandir(self._dir):
-                try:
-                    os.unlink(entry.path)
-                except FileNotFoundError:
-                    pass
-
-
-_BODIES = _BodyCache()
-
-
-def cached_body(location: str, etag: str) -> bytes | None:
-    """Return the body of an S3 log fetched by its header read, if still at version ``etag``."""
-    return _BODIES.take(location, etag)
-
-
-def drop_cached_bodies() -> None:
-    """Forget the S3 bodies and zip ends kept by header reads (called when a step run ends)."""
-    _BODIES.clear()
-    s3edit.forget_ends()

@@ -11,7 +11,7 @@ from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, TypeVar
 
-from inspect_flow._logs import paths
+from inspect_flow._logs import locations as paths
 
 T = TypeVar("T")
 

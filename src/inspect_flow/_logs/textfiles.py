@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import tempfile
 
-from inspect_flow._logs import paths
-from inspect_flow._logs.fs import s3_filesystem
+from inspect_flow._logs import locations as paths
+from inspect_flow._logs.s3.client import s3_filesystem
 
 
 def write_text(location: str, text: str) -> None:

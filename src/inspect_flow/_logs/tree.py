@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 
-from inspect_flow._logs import paths
-from inspect_flow._logs.fs import s3_filesystem
+from inspect_flow._logs import locations as paths
+from inspect_flow._logs.s3.client import s3_filesystem
 
 
 def remove_tree(location: str) -> bool:

@@ -34,7 +34,6 @@ def eval_set_options(
     *,
     display: str | None = None,
     log_level: str | None = None,
-    log_dir_allow_dirty: bool | None = None,
 ) -> dict[str, Any]:
     """Return the ``eval_set`` keyword arguments for a spec (everything but tasks and log dir).
 
@@ -43,7 +42,6 @@ def eval_set_options(
         spec_tasks: Its instantiated tasks (for ``sample_id``).
         display: The display, when given on the command line (wins over ``options.display``).
         log_level: inspect's log level, when given on the command line.
-        log_dir_allow_dirty: ``--log-dir-allow-dirty`` (wins over the spec's option).
 
     Raises:
         FlowUsageError: The tasks name different ``sample_id`` values (``eval_set`` takes one).
@@ -63,8 +61,6 @@ def eval_set_options(
         result["display"] = display
     if log_level is not None:
         result["log_level"] = log_level
-    if log_dir_allow_dirty is not None:
-        result["log_dir_allow_dirty"] = log_dir_allow_dirty
     ids = {_key(t.flow_task.sample_id) for t in spec_tasks}
     if len(ids) > 1:
         raise FlowUsageError(

@@ -187,34 +187,38 @@ def plan_run(
     from inspect_flow._run.logdir import resolve_run_dir
     from inspect_flow._run.store import store_use
     from inspect_flow._spec.load import expand_spec
+    from inspect_flow._spec.runopts import apply_run_options
 
     ensure_initialised()
-    if spec.execution_type == "venv":
-        raise FlowUsageError(
-            "flow run does not support venv execution (run where the tasks' "
-            "dependencies are installed)"
-        )
     if resume and log_dir is not None:
         raise FlowUsageError("--resume and --log-dir are mutually exclusive.")
     base = os.path.abspath(base_dir or spec._base_dir or os.getcwd())
-    expanded = expand_spec(spec, base)
-    if log_dir is not None:
-        location = normalize(log_dir)
-    elif expanded.log_dir is not None:
-        location = normalize(expanded.log_dir, base)
-    else:
-        raise FlowUsageError("log_dir must be set before running the flow spec")
-    unique = (
-        log_dir_create_unique
-        if log_dir_create_unique is not None
-        else bool(expanded.log_dir_create_unique)
+    # the run's options change a copy of the spec, which flow.yaml then records
+    expanded = expand_spec(spec, base).model_copy()
+    apply_run_options(
+        expanded,
+        log_dir_allow_dirty=log_dir_allow_dirty,
+        log_dir_create_unique=log_dir_create_unique,
+        store=store,
+        store_read=store_read,
+        store_write=store_write,
+        store_filter=store_filter,
     )
+    if expanded.execution_type == "venv":
+        raise FlowUsageError(
+            "flow run does not support venv execution (run where the tasks' dependencies are "
+            "installed)"
+        )
+    if log_dir is not None:
+        expanded.log_dir = normalize(log_dir)
+    if expanded.log_dir is None:
+        raise FlowUsageError("log_dir must be set before running the flow spec")
+    location = normalize(expanded.log_dir, base)
+    unique = bool(expanded.log_dir_create_unique)
     run_dir = resolve_run_dir(location, unique=unique, resume=resume, handle_file=handle_file)
     with spec_env(expanded.env):
         table = check(expanded, base, log_dir=run_dir, phase=phase)
-    use = store_use(
-        expanded, base, store=store, read=store_read, write=store_write, filters=store_filter
-    )
+    use = store_use(expanded, base)
     copies: list[tuple[str, str]] = []
     store_logs = 0
     if use.read and use.location is not None:
@@ -225,9 +229,7 @@ def plan_run(
             else:
                 table, copies, store_logs = found
                 done(_store_message(len(copies), dry_run))
-    allow_dirty = log_dir_allow_dirty
-    if allow_dirty is None and expanded.options is not None:
-        allow_dirty = expanded.options.log_dir_allow_dirty
+    allow_dirty = expanded.options.log_dir_allow_dirty if expanded.options else None
     problems = []
     if table.unrecognized and not allow_dirty:
         count = len(table.unrecognized)
@@ -235,13 +237,7 @@ def plan_run(
             f"The log dir holds {count} log{'s' if count != 1 else ''} of other tasks: run in a "
             "fresh log dir, or allow them with --log-dir-allow-dirty"
         )
-    options = eval_set_options(
-        expanded,
-        table.spec_tasks,
-        display=display,
-        log_level=log_level,
-        log_dir_allow_dirty=log_dir_allow_dirty,
-    )
+    options = eval_set_options(expanded, table.spec_tasks, display=display, log_level=log_level)
     return RunPlan(
         spec=expanded,
         base_dir=base,
@@ -367,12 +363,43 @@ def _path(location: str) -> str:
 
 
 def _copy_from_store(copies: list[tuple[str, str]]) -> list[str]:
+    """Copy store logs into the run folder, all or nothing (an existing destination is kept).
+
+    Raises:
+        FlowError: A store log cannot be read any more.
+        CommitError: A copy failed; none of the copies were left behind.
+
+    """
     if not copies:
         return []
-    from inspect_flow._logs import copy_logs
+    from inspect_flow._errors import FlowError
+    from inspect_flow._logs import (
+        CopyRequest,
+        Session,
+        commit_batch,
+        display_path,
+        existing_logs,
+        read_headers,
+    )
 
-    outcomes = copy_logs([(source, dest, None) for source, dest in copies])
-    return [o.dest for o in outcomes if o.status == "copied"]
+    taken = existing_logs([dest for _, dest in copies])
+    wanted = [(source, dest) for source, dest in copies if dest not in taken]
+    with Session() as session:
+        read = read_headers([source for source, _ in wanted], session=session)
+        for where, reason in read.errors.items():
+            raise FlowError(f"Could not read the store's log {display_path(where)}: {reason}")
+        headers = {log.location: log for log in read.logs}
+        requests = [
+            CopyRequest(
+                source,
+                dest,
+                headers[source].model_copy(update={"location": dest}),
+                source_etag=headers[source].etag,
+            )
+            for source, dest in wanted
+        ]
+        outcomes = commit_batch([], requests, session)
+    return [o.location for o in outcomes if o.changed_storage]
 
 
 def _write_records(plan: RunPlan) -> None:

@@ -1,8 +1,8 @@
 """How ``flow run`` uses the Flow Store: find reusable logs before a run, index logs after it.
 
-The settings come from the command line when given, else from the spec's ``store`` field (a
-location, or a ``FlowStoreConfig``), else the defaults: the default store (``auto``), reading off,
-writing on. ``none`` means no store.
+The settings are the spec's ``store`` field (a location, or a ``FlowStoreConfig``) after the
+command-line options were applied to it (``inspect_flow._spec.runopts``), else the defaults: the
+default store (``auto``), reading off, writing on. ``none`` means no store.
 
 Reading: every stored log is matched to the spec's tasks the way ``flow check`` matches a log
 directory (same identity, same counting of valid samples, the store filters applied); the best
@@ -39,49 +39,28 @@ class StoreUse:
     filters: list[Any] = field(default_factory=list)
 
 
-def store_use(
-    spec: FlowSpec,
-    base_dir: str,
-    *,
-    store: str | None = None,
-    read: bool | None = None,
-    write: bool | None = None,
-    filters: list[Any] | None = None,
-) -> StoreUse:
-    """Combine the command-line store options with the spec's ``store`` field.
+def store_use(spec: FlowSpec, base_dir: str) -> StoreUse:
+    """Return the store settings of a spec (after the command-line options were applied to it).
 
     Args:
-        spec: The expanded spec.
-        base_dir: The spec's folder (a relative store path in the spec is relative to it).
-        store: ``--store`` (a relative path is relative to the CWD).
-        read: ``--store-read/--no-store-read``.
-        write: ``--store-write/--no-store-write``.
-        filters: ``--store-filter`` values.
+        spec: The expanded spec; its ``store`` is ``auto``, a path (relative to ``base_dir``),
+            a ``FlowStoreConfig`` (``path=None``: no store), or unset (the defaults).
+        base_dir: The spec's folder.
 
     """
-    configured: Any = getattr(spec, "store", None)
-    location: str | None = "auto"
-    config_read, config_write, config_filters = False, True, None
-    if isinstance(configured, str):
-        location = _absolute(configured, base_dir)
-    elif configured is not None:
-        path = getattr(configured, "path", "auto")
-        location = _absolute(path, base_dir) if path is not None else None
-        config_read = bool(getattr(configured, "read", False))
-        config_write = bool(getattr(configured, "write", True))
-        config_filters = getattr(configured, "filter", None)
-    if store is not None:
-        location = _absolute(store, os.getcwd())
+    from inspect_flow._spec.models import store_config
+
+    config = store_config(spec)
+    if config is None:
+        return StoreUse(location="auto")
+    location = _absolute(config.path, base_dir) if config.path is not None else None
     if location is not None and location.lower() == "none":
         location = None
-    chosen = filters if filters else config_filters
-    if isinstance(chosen, (str,)) or callable(chosen):
-        chosen = [chosen]
+    filters = config.filter
+    if isinstance(filters, str) or callable(filters):
+        filters = [filters]
     return StoreUse(
-        location=location,
-        read=config_read if read is None else read,
-        write=config_write if write is None else write,
-        filters=list(chosen or []),
+        location=location, read=config.read, write=config.write, filters=list(filters or [])
     )
 
 

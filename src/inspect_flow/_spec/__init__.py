@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from inspect_flow._lazy import lazy_exports
+from inspect_flow._lazy import lazy_dir, lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "load_spec": "inspect_flow._spec.load",
@@ -109,3 +109,4 @@ __all__ = [
 ]
 
 __getattr__ = lazy_exports(__name__, _EXPORTS, globals())
+__dir__ = lazy_dir(_EXPORTS, globals())

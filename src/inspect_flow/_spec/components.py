@@ -17,7 +17,14 @@ from inspect_ai.model import GenerateConfig
 
 from inspect_flow._errors import FlowUsageError
 from inspect_flow._spec import _inspect
-from inspect_flow._spec.models import FlowAgent, FlowFactory, FlowModel, FlowScorer, FlowSolver
+from inspect_flow._spec.models import (
+    FlowAgent,
+    FlowExtraArgs,
+    FlowFactory,
+    FlowModel,
+    FlowScorer,
+    FlowSolver,
+)
 from inspect_flow._spec.overrides import merge
 
 if TYPE_CHECKING:
@@ -81,54 +88,93 @@ def absolute_ref(ref: str, directory: str) -> str:
     return f"{absolute}@{name}" if sep else absolute
 
 
-def solver(value: Any, directory: str, extra: dict[str, Any] | None) -> Any:
+def solver(value: Any, directory: str, extra: FlowExtraArgs | None) -> Any:
     """Create a task's solver: a name, a ``FlowSolver``/``FlowAgent``, a list, or an object."""
     if isinstance(value, list):
         return [solver(v, directory, extra) for v in value]
     if isinstance(value, str):
         value = FlowSolver(name=value)
-    if isinstance(value, (FlowSolver, FlowAgent)):
-        if not value.name:
-            raise FlowUsageError(f"A {type(value).__name__} needs a name")
-        kind = "agent" if isinstance(value, FlowAgent) else "solver"
-        name = absolute_ref(value.name, directory)
-        return create_named(kind, name, dict(value.args or {}), extra, _inspect.solver_named)
+    if isinstance(value, FlowAgent):
+        return _create_part("agent", value, directory, extra.agent if extra else None)
+    if isinstance(value, FlowSolver):
+        return _create_part("solver", value, directory, extra.solver if extra else None)
     return value
 
 
-def scorer(value: Any, directory: str, extra: dict[str, Any] | None) -> Any:
+def scorer(value: Any, directory: str, extra: FlowExtraArgs | None) -> Any:
     """Create a task's scorer: a name, a ``FlowScorer``, a list, or a scorer object."""
     if isinstance(value, list):
         return [scorer(v, directory, extra) for v in value]
     if isinstance(value, str):
         value = FlowScorer(name=value)
     if isinstance(value, FlowScorer):
-        if not value.name:
-            raise FlowUsageError("A FlowScorer needs a name")
-        name = absolute_ref(value.name, directory)
-        return create_named("scorer", name, dict(value.args or {}), extra, _inspect.scorer_named)
+        return _create_part("scorer", value, directory, extra.scorer if extra else None)
     return value
 
 
-def model(value: str | FlowModel, config: GenerateConfig | None, directory: str) -> Model:
+def factory_and_args(part: Any) -> tuple[Any, dict[str, Any]]:
+    """Return what creates ``part`` (its ``factory``, else its ``name``) and the arguments.
+
+    A ``FlowFactory``'s own args go under ``part.args`` (the part's args win).
+
+    Raises:
+        FlowUsageError: ``part`` has neither a factory nor a name.
+
+    """
+    args = dict(part.args or {})
+    source: Any = part.factory
+    if isinstance(source, FlowFactory):
+        args = {**source.args, **args}
+        source = source.factory
+    if source is None:
+        source = part.name
+    if source is None:
+        raise FlowUsageError(f"A {type(part).__name__} needs a name or a factory")
+    return source, args
+
+
+def _create_part(
+    kind: str,
+    part: FlowSolver | FlowAgent | FlowScorer,
+    directory: str,
+    extra: dict[str, Any] | None,
+) -> Any:
+    """Create a solver, agent or scorer from its ``factory`` (if given) or its ``name``."""
+    source, args = factory_and_args(part)
+    if callable(source):
+        return source(**{**accepted(source, extra, args), **args})
+    create = _inspect.scorer_named if kind == "scorer" else _inspect.solver_named
+    return create_named(kind, absolute_ref(source, directory), args, extra, create)
+
+
+def model(
+    value: str | FlowModel | Model,
+    config: GenerateConfig | None,
+    directory: str,
+    extra: dict[str, Any] | None = None,
+) -> Model:
     """Create a task's model; the effective generate config goes on the model as well.
 
     ``inspect eval-set --temperature 0.5`` records the config both in the plan and as the
     model's generate config, so a spec task matches such logs only if it does the same.
 
     Args:
-        value: A model name or a ``FlowModel``.
+        value: A model name, a ``FlowModel`` or an inspect ``Model`` (used as it is).
         config: The task's generate config (``FlowModel.config`` wins over it).
         directory: The folder a ``file.py@name`` model factory is relative to.
+        extra: ``FlowExtraArgs.model``: merged under the model's ``model_args``.
 
     """
     from inspect_ai.model import Model, get_model
 
+    if isinstance(value, Model):
+        return value
     if isinstance(value, str):
-        return get_model(value, config=config or GenerateConfig())
+        value = FlowModel(name=value)
     effective = merge(config, value.config) if config and value.config else value.config or config
+    model_args = {**(extra or {}), **(value.model_args or {})}
     if value.factory is not None:
-        return _model_from_factory(value, effective or GenerateConfig(), directory)
+        return _model_from_factory(value, effective or GenerateConfig(), model_args, directory)
     if value.name is None:
         raise FlowUsageError("A FlowModel needs a name or a factory")
     created = get_model(
@@ -137,23 +183,26 @@ def model(value: str | FlowModel, config: GenerateConfig | None, directory: str)
         config=effective or GenerateConfig(),
         base_url=value.base_url,
         api_key=value.api_key,
-        **(value.model_args or {}),
+        memoize=True if value.memoize is None else value.memoize,  # inspect's default: True
+        **model_args,
     )
     assert isinstance(created, Model)
     return created
 
 
-def _model_from_factory(value: FlowModel, config: GenerateConfig, directory: str) -> Model:
+def _model_from_factory(
+    value: FlowModel, config: GenerateConfig, model_args: dict[str, Any], directory: str
+) -> Model:
     from inspect_ai.model import Model, get_model
 
     factory = value.factory
-    own_args = dict(factory.args or {}) if isinstance(factory, FlowFactory) else {}
-    ref = factory.function if isinstance(factory, FlowFactory) else factory
+    own_args = dict(factory.args) if isinstance(factory, FlowFactory) else {}
+    ref = factory.factory if isinstance(factory, FlowFactory) else factory
     function = ref if callable(ref) else resolve_callable(str(ref), directory)
-    offered = {"name": value.name, "config": config, "model_args": value.model_args or {}}
+    offered = {"name": value.name, "config": config, "model_args": model_args}
     result = function(**{**accepted(function, offered, own_args), **own_args})
     if isinstance(result, str):  # a factory may also just pick a model name
-        result = get_model(result, config=config, **(value.model_args or {}))
+        result = get_model(result, config=config, **model_args)
     if not isinstance(result, Model):  # reported as "Could not create task ..." by the caller
         raise TypeError(
             f"The model factory {getattr(function, '__name__', ref)} returned "

@@ -1,4 +1,4 @@
-"""Count a log's valid samples for a spec task (the rules of Flow 0.14 §5.5 item 4).
+"""Count a log's valid samples for a spec task (the counting rules of Flow 0.14's check).
 
 * The header has results and is not invalidated → ``results.completed_samples``.
 * Invalidated → the full samples are read; those with neither an invalidation nor an error count.

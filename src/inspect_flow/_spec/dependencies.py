@@ -29,12 +29,12 @@ def dependencies(spec: FlowSpec, spec_dir: str) -> list[list[str]]:
     """
     deps = spec.dependencies
     found: list[list[str]] = []
-    file = deps.dependency_file if deps else "auto"
-    if file == "auto":
+    file = deps.dependency_file if deps else None
+    if file in ("auto", None):  # not given means auto
         file = find_dependency_file(spec_dir)
     elif file == "no_file":
         file = None
-    elif file is not None:
+    else:
         file = _local(file, spec_dir)
         if not os.path.exists(file):
             raise FlowError(f"dependency_file not found: {file}")
@@ -46,7 +46,7 @@ def dependencies(spec: FlowSpec, spec_dir: str) -> list[list[str]]:
             os.path.join(spec_dir, entry)
         )
         found.append([_local(entry, spec_dir) if looks_local else entry])
-    if deps is None or deps.auto_detect_dependencies:
+    if deps is None or deps.auto_detect_dependencies is not False:  # not given means true
         found.extend([package] for package in _missing_registry_packages(spec, spec_dir))
     return found
 
@@ -87,7 +87,7 @@ def _missing_registry_packages(spec: FlowSpec, spec_dir: str) -> list[str]:
     for task in spec.tasks or []:
         if not isinstance(task, FlowTask):
             continue
-        factory = task.factory.function if isinstance(task.factory, FlowFactory) else task.factory
+        factory = task.factory.factory if isinstance(task.factory, FlowFactory) else task.factory
         for ref in (task.name, factory):
             package = _registry_package(ref, spec_dir)
             if package and importlib.util.find_spec(package) is None:

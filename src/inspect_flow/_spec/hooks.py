@@ -83,15 +83,21 @@ def after_instantiate(func: F) -> F:
     Use as a bare decorator (``@after_instantiate``). ``func`` declares the values it wants by
     parameter name: ``spec`` (the expanded ``FlowSpec``), ``tasks`` (the inspect ``Task`` list, in
     spec order) and ``config`` (an ``InstantiateConfig``: ``base_dir``, ``default_model``); a
-    ``**kwargs`` parameter receives all three. It returns None or a list of as many tasks, which
-    replace ``tasks``.
+    ``**kwargs`` parameter receives all three. A function with one positional parameter of another
+    name (Flow 0.14's ``func(tasks)`` form) receives the tasks. It returns None or a list of as
+    many tasks, which replace ``tasks``.
 
     Raises:
         FlowUsageError: ``func`` has a parameter other than ``spec``, ``tasks`` or ``config``.
 
     """
     names: list[str] = []
-    for parameter in inspect.signature(func).parameters.values():
+    parameters = list(inspect.signature(func).parameters.values())
+    if _takes_tasks_only(parameters):
+        # Flow 0.14's form: one positional parameter, any name, receiving the tasks.
+        _register(AFTER_INSTANTIATE, func, (_POSITIONAL_TASKS,))
+        return func
+    for parameter in parameters:
         if parameter.kind is inspect.Parameter.VAR_KEYWORD:
             names = list(INSTANTIATE_PARAMETERS)
             break
@@ -107,6 +113,19 @@ def after_instantiate(func: F) -> F:
         names.append(parameter.name)
     _register(AFTER_INSTANTIATE, func, tuple(names))
     return func
+
+
+_POSITIONAL_TASKS = "*tasks"
+
+
+def _takes_tasks_only(parameters: list[inspect.Parameter]) -> bool:
+    """Whether a hook has exactly one positional parameter not named spec, tasks or config."""
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return (
+        len(parameters) == 1
+        and parameters[0].kind in positional
+        and parameters[0].name not in INSTANTIATE_PARAMETERS
+    )
 
 
 def note_spec_file(path: str) -> None:
@@ -152,12 +171,17 @@ def run_after_instantiate(
         return tasks
     from inspect_ai import Task
 
-    from inspect_flow._spec.models import InstantiateConfig
+    from inspect_flow._spec.models import instantiate_config
 
-    config = InstantiateConfig(base_dir=base_dir, default_model=default_model)
+    config = instantiate_config(spec).model_copy(
+        update={"base_dir": base_dir, "default_model": default_model}
+    )
     for hook in hooks:
         values = {"spec": spec, "tasks": list(tasks), "config": config}
-        result = _call(hook, **{name: values[name] for name in hook.parameters})
+        if hook.parameters == (_POSITIONAL_TASKS,):
+            result = _call(hook, list(tasks))
+        else:
+            result = _call(hook, **{name: values[name] for name in hook.parameters})
         if result is None:
             continue
         if not (

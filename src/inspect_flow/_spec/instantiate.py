@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from inspect_ai.model import GenerateConfig
-from pydantic import BaseModel
 
-from inspect_flow._errors import FlowError, FlowUsageError
+from inspect_flow._errors import FlowError
 from inspect_flow._spec import _inspect, components
+from inspect_flow._spec.defaults import task_with_defaults
 from inspect_flow._spec.identity import TaskIdentity, split_identifier
 from inspect_flow._spec.models import (
-    FlowDefaults,
     FlowExtraArgs,
     FlowFactory,
     FlowModel,
@@ -116,7 +115,7 @@ def instantiate_tasks(spec: FlowSpec, base_dir: str) -> list[SpecTask]:
     for entry in spec.tasks or []:
         flow_task = entry if isinstance(entry, FlowTask) else FlowTask(name=entry.name)
         if isinstance(entry, FlowTask):
-            flow_task = _with_defaults(entry, spec.defaults)
+            flow_task = task_with_defaults(entry, spec.defaults)
             task = _create(flow_task, base_dir)
         else:
             assert isinstance(entry, Task)
@@ -133,36 +132,12 @@ def instantiate_tasks(spec: FlowSpec, base_dir: str) -> list[SpecTask]:
     return results
 
 
-def _with_defaults(task: FlowTask, defaults: FlowDefaults | None) -> FlowTask:
-    """Fill the task's unset fields from ``defaults``; models set in both merge (task wins)."""
-    if defaults is None:
-        return task
-    update: dict[str, Any] = {}
-    for name in defaults.model_fields_set:
-        value, own = getattr(defaults, name), getattr(task, name)
-        if own is None and value is not None:
-            update[name] = value
-        elif isinstance(own, BaseModel) and type(own) is type(value):
-            update[name] = merge(value, own)  # config, extra_args, a FlowModel in both
-    copied = task.model_copy(update=update)
-    copied._base_dir = task._base_dir
-    return copied
-
-
 def _create(flow_task: FlowTask, base_dir: str) -> Task:
     from inspect_ai import Epochs, task_with
 
     directory = flow_task._base_dir or base_dir
     extra = flow_task.extra_args or FlowExtraArgs()
-    args = dict(flow_task.args or {})
-    source: Any = flow_task.factory
-    if isinstance(source, FlowFactory):
-        args = {**(source.args or {}), **args}
-        source = source.function
-    if source is None:
-        source = flow_task.name
-    if source is None:
-        raise FlowUsageError("A FlowTask needs a name or a factory")
+    source, args = components.factory_and_args(flow_task)
     try:
         if callable(source):
             task = source(**{**components.accepted(source, extra.task, args), **args})
@@ -186,28 +161,50 @@ def _create(flow_task: FlowTask, base_dir: str) -> Task:
         raise FlowError(f"Could not apply the settings of task {_label(flow_task)}: {exc}") from exc
 
 
+# FlowTask fields handed to ``task_with`` as they are (when set).
+_PASSED = (
+    *_LIMITS,
+    "version",
+    "metadata",
+    "tags",
+    "sandbox",
+    "approval",
+    "review",
+    "fail_on_error",
+    "continue_on_fail",
+    "score_on_error",
+    "checkpoint",
+    "early_stopping",
+    "description",
+    "headline_metric",
+)
+
+
 def _overrides(flow_task: FlowTask, directory: str, extra: FlowExtraArgs) -> dict[str, Any]:
     """Return the ``task_with`` arguments the FlowTask sets (model, solver, scorer, limits...)."""
     overrides: dict[str, Any] = {
-        name: getattr(flow_task, name)
-        for name in (*_LIMITS, "version", "metadata", "tags", "sandbox", "approval")
-        if getattr(flow_task, name) is not None
+        name: getattr(flow_task, name) for name in _PASSED if getattr(flow_task, name) is not None
     }
     if flow_task.name is not None:
         overrides["name"] = flow_task.name  # as in Flow 0.14: the name becomes the task's name
     if flow_task.model is not None:
-        overrides["model"] = components.model(flow_task.model, flow_task.config, directory)
+        overrides["model"] = components.model(
+            flow_task.model, flow_task.config, directory, extra.model
+        )
     config = _effective_config(flow_task)
     if config is not None:
         overrides["config"] = config
     if flow_task.model_roles:
         overrides["model_roles"] = {
-            k: components.model(v, None, directory) for k, v in flow_task.model_roles.items()
+            role: [components.model(m, None, directory, extra.model) for m in ref]
+            if isinstance(ref, list)
+            else components.model(ref, None, directory, extra.model)
+            for role, ref in flow_task.model_roles.items()
         }
     if flow_task.solver is not None:
-        overrides["solver"] = components.solver(flow_task.solver, directory, extra.solver)
+        overrides["solver"] = components.solver(flow_task.solver, directory, extra)
     if flow_task.scorer is not None:
-        overrides["scorer"] = components.scorer(flow_task.scorer, directory, extra.scorer)
+        overrides["scorer"] = components.scorer(flow_task.scorer, directory, extra)
     return overrides
 
 
@@ -301,7 +298,7 @@ def _label(flow_task: FlowTask) -> str:
     """Return how errors name a task: its name, else its factory's name or reference."""
     factory: Any = flow_task.factory
     if isinstance(factory, FlowFactory):
-        factory = factory.function
+        factory = factory.factory
     return str(flow_task.name or getattr(factory, "__name__", factory))
 
 

@@ -4,7 +4,8 @@ Expansion order (as in Flow 0.14): ``includes`` are merged underneath the spec (
 wins; later includes win over earlier ones), then the ``_flow.py`` files from the spec's folder up
 to ``/`` are merged underneath that (the nearest file wins), then the command-line overrides
 (``--set``, ``--limit``, ``--log-dir``) are applied, then ``{placeholders}`` are substituted
-(``placeholders``), and last the ``@after_load`` hooks run (``hooks``). Relative paths inside an
+(``placeholders``), then ``defaults`` are applied to the tasks (``defaults``), and last the
+``@after_load`` hooks run (``hooks``). Relative paths inside an
 included file (its ``log_dir``, its task files) are relative to that file's folder.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from inspect_flow._errors import FlowUsageError, UserFileError
+from inspect_flow._errors import FlowUsageError, PathNotFoundError, UserFileError
 from inspect_flow._spec.models import FlowSpec, FlowTask
 from inspect_flow._spec.overrides import apply_set, merge
 from inspect_flow._spec.placeholders import detach, substitute_placeholders
@@ -40,6 +41,7 @@ def load_spec(file: str, *, args: dict[str, Any] | None = None) -> FlowSpec:
     Raises:
         UserFileError: The file is broken (path and line in the message).
         FlowUsageError: The file has an unsupported extension.
+        FileNotFoundError: The file (or a file it includes) does not exist.
 
     """
     from inspect_flow._init import ensure_initialised
@@ -90,10 +92,13 @@ def expand_spec(spec: FlowSpec, base_dir: str) -> FlowSpec:
 
 
 def _finish(spec: FlowSpec) -> FlowSpec:
-    """Substitute placeholders, then run the ``@after_load`` hooks (the last expansion steps)."""
+    """Substitute placeholders, apply defaults, run the ``@after_load`` hooks (as 0.14 does)."""
+    from inspect_flow._spec.defaults import apply_defaults
     from inspect_flow._spec.hooks import run_after_load
 
-    return run_after_load(substitute_placeholders(spec))
+    substituted = substitute_placeholders(spec)
+    apply_defaults(substituted)
+    return run_after_load(substituted)
 
 
 def _expand(spec: FlowSpec, base_dir: str, spec_file: str | None) -> FlowSpec:
@@ -157,7 +162,8 @@ def _read_spec(path: str, args: dict[str, Any] | None, seen: set[str]) -> FlowSp
             "Supported extensions: .py, .yaml, .yml"
         )
     if not os.path.isfile(path):
-        raise FlowUsageError(f"File not found: {path}")
+        # A FileNotFoundError, as 0.14 raises (the CLI shows one line, exit 2).
+        raise PathNotFoundError(f"File not found: {path}")
     if extension == ".py":
         from inspect_flow._spec.hooks import note_spec_file
 

@@ -82,15 +82,15 @@ def apply_set(spec: M, path: str, value: Any) -> None:
             raise FlowUsageError(f"Invalid --set {path}: cannot set inside {where}")
 
 
-def merge(base: M, top: M) -> M:
-    """Merge two specs (or spec parts): fields set in ``top`` win, nested models and dicts merge.
+def merge(base: M, add: M) -> M:
+    """Merge two specs (or spec parts): fields set in ``add`` win, nested models and dicts merge.
 
-    Lists are not concatenated: a list set in ``top`` replaces the one in ``base``.
+    Lists are not concatenated: a list set in ``add`` replaces the one in ``base``.
     """
     data: dict[str, Any] = {}
-    for name in type(top).model_fields:
-        in_top, in_base = name in top.model_fields_set, name in base.model_fields_set
-        top_value, base_value = getattr(top, name), getattr(base, name)
+    for name in type(add).model_fields:
+        in_top, in_base = name in add.model_fields_set, name in base.model_fields_set
+        top_value, base_value = getattr(add, name), getattr(base, name)
         if in_top and in_base and top_value is not None and base_value is not None:
             if isinstance(top_value, BaseModel) and type(top_value) is type(base_value):
                 data[name] = merge(base_value, top_value)
@@ -102,7 +102,7 @@ def merge(base: M, top: M) -> M:
             data[name] = top_value
         elif in_base:
             data[name] = base_value
-    return type(top)(**data)
+    return type(add)(**data)
 
 
 def _combined(current: Any, value: Any) -> Any:

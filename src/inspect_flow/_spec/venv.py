@@ -13,6 +13,7 @@ with the venv's Python. The folder is removed afterwards, also on an error or Ct
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -101,7 +102,11 @@ def temporary_venv(spec: FlowSpec, spec_dir: str, status: Status | None = None) 
         else:  # another Python cannot import this environment's packages: install ours
             targets = [*_self_requirements(minor), *targets]
         if targets:
-            install = [*_installer(uv, python), *(a for t in targets for a in t)]
+            install = [
+                *_installer(uv, python),
+                *_uv_args(spec, uv),
+                *(a for t in targets for a in t),
+            ]
             _run(install, "Could not install the dependencies")
         if status:
             count = len(targets)
@@ -109,6 +114,21 @@ def temporary_venv(spec: FlowSpec, spec_dir: str, status: Status | None = None) 
         yield python
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _uv_args(spec: FlowSpec, uv: str | None) -> list[str]:
+    """Return ``dependencies.uv_sync_args`` as arguments of the ``uv`` install command.
+
+    Raises:
+        FlowError: They are given but ``uv`` is not on PATH (they would be ignored).
+
+    """
+    given = spec.dependencies.uv_sync_args if spec.dependencies else None
+    if not given:
+        return []
+    if not uv:
+        raise FlowError("dependencies.uv_sync_args needs uv (https://docs.astral.sh/uv/) on PATH")
+    return shlex.split(given) if isinstance(given, str) else list(given)
 
 
 def _current_minor() -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from inspect_flow._errors import FlowUsageError
+from inspect_flow._errors import StepOptionError
 from inspect_flow._steps.author import resolve_author
-from inspect_flow._steps.step import StepResult, step
+from inspect_flow._steps.step import StepResult, checks_options, step
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -27,7 +27,56 @@ def _unique(values: list[str] | str | None) -> list[str]:
     return list(dict.fromkeys(values or []))
 
 
+def _check_tag(add: Any = None, remove: Any = None, **_: Any) -> None:
+    """Check ``tag``'s options before any log is read."""
+    to_add, to_remove = _unique(add), _unique(remove)
+    if not to_add and not to_remove:
+        raise StepOptionError(
+            "At least one of 'add' or 'remove' must be provided.",
+            "At least one of --add or --remove must be provided.",
+        )
+    for option, values in (("add", to_add), ("remove", to_remove)):
+        if any(not t.strip() for t in values):
+            raise StepOptionError(
+                "Tag must be a non-empty string.", f"--{option}: a tag must be a non-empty string."
+            )
+    both = sorted(_builtin_set(to_add) & _builtin_set(to_remove))
+    if both:
+        raise StepOptionError(
+            f"Tag(s) {set_repr(both)} appear in both tags_add and tags_remove.",
+            f"Tag(s) {set_repr(both)} given to both --add and --remove: "
+            "give each tag to only one of them.",
+        )
+
+
+def _check_metadata(set: Any = None, remove: Any = None, **_: Any) -> None:  # noqa: A002
+    """Check ``metadata``'s options before any log is read."""
+    to_set, to_remove = dict(set or {}), _unique(remove)
+    if not to_set and not to_remove:
+        raise StepOptionError(
+            "At least one of 'set' or 'remove' must be provided.",
+            "At least one of --set or --remove must be provided.",
+        )
+    for option, keys in (("set", list(to_set)), ("remove", to_remove)):
+        if any(not str(k).strip() for k in keys):
+            raise StepOptionError(
+                "Metadata key must be a non-empty string.",
+                f"--{option}: a metadata key must be a non-empty string.",
+            )
+    both = sorted(to_set.keys() & _builtin_set(to_remove))
+    if both:
+        raise StepOptionError(
+            f"Metadata key(s) {set_repr(both)} appear in both metadata_set and metadata_remove.",
+            f"Metadata key(s) {set_repr(both)} given to both --set and --remove: "
+            "give each key to only one of them.",
+        )
+
+
+_builtin_set = set
+
+
 @step
+@checks_options(_check_tag)
 def tag(  # noqa: D417 (``logs`` is the input, not an option)
     logs: list[EvalLog],
     *,
@@ -48,19 +97,13 @@ def tag(  # noqa: D417 (``logs`` is the input, not an option)
 
     to_add = _unique(add)
     to_remove = _unique(remove)
-    if not to_add and not to_remove:
-        raise FlowUsageError("At least one of 'add' or 'remove' must be provided.")
-    if any(not t.strip() for t in to_add + to_remove):
-        raise FlowUsageError("Tag must be a non-empty string.")
-    both = sorted(set(to_add) & set(to_remove))
-    if both:
-        raise FlowUsageError(f"Tag(s) {set(both)} appear in both tags_add and tags_remove.")
     provenance = _provenance(author, reason)
     edit = TagsEdit(tags_add=to_add, tags_remove=to_remove)
     return [edit_eval_log(log, [edit], provenance) for log in logs]
 
 
 @step
+@checks_options(_check_metadata)
 def metadata(  # noqa: D417 (``logs`` is the input, not an option)
     logs: list[EvalLog],
     *,
@@ -81,15 +124,6 @@ def metadata(  # noqa: D417 (``logs`` is the input, not an option)
 
     to_set = dict(set or {})
     to_remove = _unique(remove)
-    if not to_set and not to_remove:
-        raise FlowUsageError("At least one of 'set' or 'remove' must be provided.")
-    if any(not str(k).strip() for k in list(to_set) + to_remove):
-        raise FlowUsageError("Metadata key must be a non-empty string.")
-    both = sorted(to_set.keys() & to_remove)
-    if both:
-        raise FlowUsageError(
-            f"Metadata key(s) {set_repr(both)} appear in both metadata_set and metadata_remove."
-        )
     provenance = _provenance(author, reason)
     edit = MetadataEdit(metadata_set=to_set, metadata_remove=to_remove)
     return [edit_eval_log(log, [edit], provenance) for log in logs]
@@ -125,6 +159,6 @@ def copy(  # noqa: D417 (``logs`` is the input, not an option)
         overwrite: Overwrite existing files at the destination.
         store: Flow Store to add the copies to (Python API; on the CLI use the common --store).
     """
-    from inspect_flow._steps.copying import copy_step
+    from inspect_flow._steps.copy_step import copy_step
 
     return copy_step(logs, dest, source_prefix, suffix, rename, overwrite)

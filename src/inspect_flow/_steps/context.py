@@ -1,29 +1,23 @@
-"""The step context: current logs, the dirty set, nesting depth, deferred all-or-nothing writes.
+"""The step context: the run's session, the dirty logs, the planned copies, the nesting depth.
 
-The outermost step call (or ``run_step``) opens a context; nested calls share it. Dirty logs are
-written when the outermost call returns normally (or at a ``flush``), as one all-or-nothing batch.
-If an exception escapes, nothing that was deferred is written.
+The outermost step call (or ``run_step``) opens a context; nested calls share it. Header edits and
+copies are written when the outermost call returns normally (or at a ``flush``), together, as one
+all-or-nothing batch. If an exception escapes, nothing that was deferred is written: no edit and no
+copy. The context owns the run's :class:`~inspect_flow._logs.Session` (version tokens, cached S3
+bodies), which dies with it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from inspect_flow import _output
-from inspect_flow._errors import CommitError
-from inspect_flow._logs import (
-    close_scope,
-    drop_cached_bodies,
-    needs_write,
-    open_scope,
-    paths,
-    scope_open,
-    state_of,
-    write_headers,
-)
+from inspect_flow._errors import CommitError, FlowUsageError
+from inspect_flow._logs import CopyRequest, Outcome, Session, commit_batch, display_path
 from inspect_flow._steps.report import StepReport
 
 if TYPE_CHECKING:
@@ -40,14 +34,18 @@ class StepContext:
             opened and created if needed; None or ``none``: no store).
         depth: Current nesting depth (0 outside any step body).
         dirty: Logs to write at the outermost exit, by location, in the order first dirtied.
+        copies: Copies to make at the outermost exit, by destination, in the order planned.
         report: The per-log report of the run.
+        session: The run's state of every log it read or wrote.
     """
 
     dry_run: bool = False
     store: Any = None
     depth: int = 0
     dirty: dict[str, EvalLog] = field(default_factory=dict)
+    copies: dict[str, CopyRequest] = field(default_factory=dict)
     report: StepReport = field(default_factory=StepReport)
+    session: Session = field(default_factory=lambda: Session(keep_bodies=True))
 
     def __post_init__(self) -> None:
         self.report.dry_run = self.dry_run
@@ -70,46 +68,116 @@ class StepContext:
             if log.location:
                 self.dirty[log.location] = log
 
+    def plan_copy(self, source: EvalLog, dest: str, overwrite: bool) -> EvalLog:
+        """Plan a copy of ``source`` to ``dest``; return the destination's header.
+
+        The copy is made at the outermost exit with the header the destination has then (later
+        steps may edit it). A source that is itself a planned copy is copied from its own source.
+        """
+        header = source.model_copy(deep=True, update={"location": dest})
+        header.etag = None
+        planned = self.copies.get(source.location)
+        if planned is not None:
+            origin, etag = planned.source, planned.source_etag
+        else:
+            origin, etag = source.location, source.etag
+        self.copies[dest] = CopyRequest(origin, dest, header, overwrite, etag)
+        self.session.remember(header, None)  # what later edits of the copy are compared with
+        return header
+
     def flush(self) -> None:
-        """Write every dirty log now (all-or-nothing), or preview them in a dry run.
+        """Write every dirty log and make every planned copy now (all or nothing).
+
+        In a dry run, preview the edits instead.
 
         Raises:
-            CommitError: A log could not be written; none of this batch was changed.
+            CommitError: A write could not be made; none of this batch was changed.
         """
         logs = list(self.dirty.values())
+        copies = list(self.copies.values())
         self.dirty.clear()
-        if not logs:
+        self.copies.clear()
+        if not logs and not copies:
             return
-        changes = {log.location: describe_changes(log) for log in logs if needs_write(log)}
+        session = self.session
+        changes = {log.location: describe_changes(log, self) for log in logs}
         if self.dry_run:
             for log in logs:
-                if log.location in changes:
+                if session.needs_write(log):
                     self.report.record(log.location, "would write", changes=changes[log.location])
                 else:
                     self.report.record(log.location, "unchanged")
             return
+        planned = {c.dest for c in copies}
+        for copy in copies:  # the destination's header as the run left it
+            copy.header = self.dirty_header(copy, logs)
+        edits = [log for log in logs if log.location not in planned]
         try:
-            outcomes = write_headers(logs)
+            outcomes = commit_batch(edits, copies, session)
         except CommitError as exc:
             for outcome in exc.outcomes:
-                self.report.record(outcome.location, outcome.status, outcome.detail)
+                self._record(outcome, changes)
             raise
+        finally:
+            self.note_cleanup()
         for outcome in outcomes:
-            if outcome.status == "written":
-                self.report.record(outcome.location, "written", changes=changes[outcome.location])
-            elif not self.report.has(outcome.location):
+            self._record(outcome, changes)
+
+    def dirty_header(self, copy: CopyRequest, logs: list[EvalLog]) -> EvalLog:
+        """Return the destination header of a planned copy, with the edits later steps made."""
+        for log in logs:
+            if log.location == copy.dest:
+                return log
+        return copy.header
+
+    def _record(self, outcome: Outcome, changes: dict[str, list[str]]) -> None:
+        detail = outcome.detail
+        if outcome.source is not None and outcome.status in ("written", "copied"):
+            detail = f"from {display_path(outcome.source)}"
+        if outcome.status == "unchanged":
+            if not self.report.has(outcome.location):
                 self.report.record(outcome.location, "unchanged")
+            return
+        self.report.record(
+            outcome.location,
+            outcome.status,
+            detail,
+            changes=changes.get(outcome.location) if outcome.status == "written" else None,
+        )
+
+    def note_cleanup(self) -> None:
+        """Report what the run's sweeps of killed runs' leftovers removed, aborted or kept."""
+        for level, message in self.session.cleanup.take():
+            self.report.note("cleanup", level, message)
 
     def record_unreadable(self, errors: dict[str, str]) -> None:
         """Report logs that could not be read (they are never modified)."""
         for location, reason in errors.items():
-            _output.error(f"Could not read log {paths.display_path(location)}: {reason}")
+            self.report.note(
+                "unreadable",
+                "error",
+                f"Could not read log {display_path(location)}: {reason}",
+                location,
+            )
             self.report.record(location, "unreadable", reason)
 
 
-def describe_changes(log: EvalLog) -> list[str]:
+def require_no_store(store: Any) -> None:
+    """Refuse ``store=`` on a step called inside another step (the outermost call owns it).
+
+    Raises:
+        FlowUsageError: ``store`` is not None.
+    """
+    if store is not None:
+        raise FlowUsageError(
+            "store= is only taken by the outermost step call (the run's writes are indexed "
+            "when it commits); pass it there."
+        )
+
+
+def describe_changes(log: EvalLog, ctx: StepContext) -> list[str]:
     """Describe how ``log``'s header differs from what was read: tags, metadata, other fields."""
-    state = state_of(log.location)
+    state = ctx.session.state_of(log.location)
     if state is None:
         return ["header rewritten"]
     changes: list[str] = []
@@ -144,18 +212,12 @@ def current() -> StepContext | None:
     return _CURRENT.get()
 
 
-def activate(ctx: StepContext) -> Any:
-    """Make ``ctx`` the current context; returns a token for :func:`deactivate`.
-
-    It also opens the run's scope of log states (version tokens read and written by this run).
-    """
-    return _CURRENT.set(ctx), open_scope()
-
-
-def deactivate(token: Any) -> None:
-    """Restore the context that was current before :func:`activate`."""
-    ctx_token, scope_token = token
-    close_scope(scope_token)
-    _CURRENT.reset(ctx_token)
-    if not scope_open():  # the outermost run ended: the S3 bodies it kept are not needed now
-        drop_cached_bodies()
+@contextmanager
+def active(ctx: StepContext) -> Iterator[StepContext]:
+    """Make ``ctx`` the current context for the block; its session is closed when it ends."""
+    token = _CURRENT.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _CURRENT.reset(token)
+        ctx.session.close()

@@ -1,12 +1,23 @@
-"""The per-log report of a step run: what was written, unchanged, skipped, unreadable or failed."""
+"""The report of a step run: what happened to each log, and every notice of the run.
+
+Per log: written, copied, unchanged, skipped, unreadable or failed. Notices: filter counts,
+skipped destinations, unreadable logs, leftovers of killed runs removed or kept.
+
+The library prints none of it: notices are data. A run hands each notice, as it is recorded, to
+the *presenter* in effect (:func:`presenting`): the CLI installs its renderer; a Python caller
+gets the default one, which shows it on stderr the way Flow 0.14 does.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from inspect_flow._logs import paths
+from inspect_flow._logs import display_path
 
 Status = Literal[
     "written",
@@ -38,6 +49,53 @@ _SUMMARY_ORDER: tuple[Status, ...] = (
 )
 
 
+NoticeKind = Literal[
+    "dry-run", "filter", "exclude", "unreadable", "skipped", "unreadable-copy", "cleanup", "store"
+]
+Level = Literal["plain", "info", "warn", "error"]
+
+
+@dataclass
+class Notice:
+    """One message of a run, as data.
+
+    Attributes:
+        kind: What it is about (``filter``, ``skipped``, ``unreadable``, ``cleanup``, ...).
+        level: How it is shown: ``plain`` (a status line), ``info`` (ℹ), ``warn`` (⚠) or
+            ``error`` (✗).
+        message: The text shown.
+        location: The log it is about, if any.
+    """
+
+    kind: NoticeKind
+    level: Level
+    message: str
+    location: str = ""
+
+
+Presenter = Callable[[Notice], None]
+
+
+def show_notice(notice: Notice) -> None:
+    """Show a notice on stderr with the icon of its level (the default presenter)."""
+    from inspect_flow import _output
+
+    _output.notice(notice.level, notice.message)
+
+
+_PRESENTER: ContextVar[Presenter] = ContextVar("inspect_flow_presenter", default=show_notice)
+
+
+@contextmanager
+def presenting(presenter: Presenter) -> Iterator[None]:
+    """Hand the notices of the runs inside the block to ``presenter`` (the CLI's renderer)."""
+    token = _PRESENTER.set(presenter)
+    try:
+        yield
+    finally:
+        _PRESENTER.reset(token)
+
+
 @dataclass
 class LogReport:
     """One log's line in the report.
@@ -63,6 +121,7 @@ class StepReport:
         step: The name of the outermost step.
         dry_run: Whether writes were skipped.
         logs: One entry per log location.
+        notices: Every notice of the run, in order (see :class:`Notice`).
         covered: Input locations accounted for by other entries (the copies made from them), so
             ``run_step`` does not also list them as ``unchanged``.
         store: The Flow Store the run indexed its written logs into (its root), if any.
@@ -73,10 +132,12 @@ class StepReport:
     step: str = ""
     dry_run: bool = False
     logs: list[LogReport] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     covered: set[str] = field(default_factory=set, repr=False)
     store: str = ""
     indexed: list[str] = field(default_factory=list)
     store_error: str = ""
+    presenter: Presenter | None = field(default_factory=_PRESENTER.get, repr=False, compare=False)
     # location -> index in ``logs``: recording stays O(1) per log on runs over many logs.
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -92,6 +153,17 @@ class StepReport:
         self._index[location] = len(self.logs)
         self.logs.append(entry)
 
+    def note(self, kind: NoticeKind, level: Level, message: str, location: str = "") -> None:
+        """Record a notice of the run and hand it to the presenter."""
+        notice = Notice(kind, level, message, location)
+        self.notices.append(notice)
+        if self.presenter is not None:
+            self.presenter(notice)
+
+    def written_locations(self) -> list[str]:
+        """Return the locations whose bytes this run changed (edits written, copies made)."""
+        return [e.location for e in self.logs if e.status in ("written", "copied")]
+
     def has(self, location: str) -> bool:
         """Return True when ``location`` already has an entry."""
         return location in self._index
@@ -103,7 +175,7 @@ class StepReport:
 
     @property
     def ok(self) -> bool:
-        """True when no log was unreadable, in conflict, failed or held back."""
+        """True when no log was unreadable, in conflict, failed or held back (or not indexed)."""
         if self.store_error:
             return False
         return not any(entry.status in FAILURE_STATUSES for entry in self.logs)
@@ -125,7 +197,11 @@ class StepReport:
             "ok": self.ok,
             "summary": self.counts(),
             "logs": [
-                {**asdict(entry), "path": paths.display_path(entry.location)} for entry in self.logs
+                {**asdict(entry), "path": display_path(entry.location)} for entry in self.logs
+            ],
+            "notices": [
+                {**asdict(notice), "path": display_path(notice.location) if notice.location else ""}
+                for notice in self.notices
             ],
         }
         if self.store:

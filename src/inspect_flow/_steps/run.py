@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from inspect_flow import _output
 from inspect_flow._errors import CommitError, FlowUsageError, NoLogsError
 from inspect_flow._init import ensure_initialised
 from inspect_flow._logs import expand_paths as expand
-from inspect_flow._logs import paths, read_headers
+from inspect_flow._logs import normalize, read_headers
 from inspect_flow._registry import StepInfo, registered_steps
-from inspect_flow._steps.context import StepContext, activate, deactivate
+from inspect_flow._steps.context import StepContext, active
 from inspect_flow._steps.report import StepReport
-from inspect_flow._steps.step import invoke, step_info_of
+from inspect_flow._steps.step import check_options, invoke, step_info_of
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
+
+    from inspect_flow._filters import FilterSpec, LogFilter
+
+Filters: TypeAlias = "FilterSpec | Sequence[FilterSpec] | None"
+"""Filters as ``run_step`` takes them: a callable, a registered name or ``file.py@name``, or a
+sequence of them."""
 
 
 def run_step(
     step: Callable[..., Any] | str,
     logs: Sequence[str] | Sequence[EvalLog] | EvalLog | str,
     dry_run: bool = False,
-    filter: Any = None,
-    exclude: Any = None,
+    filter: Filters = None,
+    exclude: Filters = None,
     recursive: bool = True,
     expand_paths: bool = True,
     store: Any = None,
@@ -57,19 +62,17 @@ def run_step(
     info = _resolve_step(step)
     ctx = StepContext(dry_run=dry_run, store=store)
     ctx.report.step = info.name
-    token = activate(ctx)  # before reading: the run's version tokens are recorded in its scope
     if ctx.store is not None and not logs:  # the input is the store's logs
         from inspect_flow._store import store_inputs
 
         logs, expand_paths = store_inputs(ctx.store), False
-    try:
-        _run(ctx, info, logs, filter, exclude, recursive, expand_paths, args, kwargs)
-        ctx.index_written()
-    except CommitError as exc:
-        exc.report = ctx.report  # the CLI renders what happened to each log
-        raise
-    finally:
-        deactivate(token)
+    with active(ctx):  # before reading: the run's version tokens are recorded in its session
+        try:
+            _run(ctx, info, logs, filter, exclude, recursive, expand_paths, args, kwargs)
+            ctx.index_written()
+        except CommitError as exc:
+            exc.report = ctx.report  # the CLI renders what happened to each log
+            raise
     return ctx.report
 
 
@@ -77,8 +80,8 @@ def _run(
     ctx: StepContext,
     info: StepInfo,
     logs: Any,
-    filter: Any,
-    exclude: Any,
+    filter: Filters,
+    exclude: Filters,
     recursive: bool,
     expand_paths: bool,
     args: Sequence[Any],
@@ -86,20 +89,21 @@ def _run(
 ) -> None:
     from inspect_ai.log import EvalLog
 
+    check_options(info, kwargs)  # wrong options fail before any log is listed or read
     if ctx.dry_run:
-        _output.err("[DRY RUN] will not write changes")
+        ctx.report.note("dry-run", "plain", "[DRY RUN] will not write changes")
     items: list[Any] = [logs] if isinstance(logs, (str, EvalLog)) else list(logs)
     given = [item for item in items if isinstance(item, EvalLog)]
     locations = [str(item) for item in items if not isinstance(item, EvalLog)]
     if locations and expand_paths:
         locations = expand(locations, recursive=recursive)
     else:  # paths are log files: still one normal form (absolute file:// URIs, no ``..``)
-        locations = [paths.normalize(location) for location in locations]
+        locations = [normalize(location) for location in locations]
     includes, excludes = _filters(filter), _filters(exclude)
     headers: list[EvalLog] | None = None
     if includes or excludes:
         headers = given + _read(ctx, locations)
-        headers = apply_filters(headers, includes, excludes)
+        headers = apply_filters(headers, includes, excludes, ctx.report)
         count = len(headers)
     else:
         count = len(given) + len(locations)
@@ -127,12 +131,12 @@ def _resolve_step(step: Callable[..., Any] | str) -> StepInfo:
 
 
 def _read(ctx: StepContext, locations: list[str]) -> list[EvalLog]:
-    result = read_headers(locations)
+    result = read_headers(locations, session=ctx.session)
     ctx.record_unreadable(result.errors)
     return result.logs
 
 
-def _filters(spec: Any) -> list[tuple[str, Callable[[EvalLog], bool]]]:
+def _filters(spec: Filters) -> list[tuple[str, LogFilter]]:
     if spec is None or (isinstance(spec, (list, tuple)) and not spec):
         return []
     from inspect_flow._filters import resolve_filters
@@ -142,21 +146,23 @@ def _filters(spec: Any) -> list[tuple[str, Callable[[EvalLog], bool]]]:
 
 def apply_filters(
     logs: list[EvalLog],
-    includes: list[tuple[str, Callable[[EvalLog], bool]]],
-    excludes: list[tuple[str, Callable[[EvalLog], bool]]],
+    includes: list[tuple[str, LogFilter]],
+    excludes: list[tuple[str, LogFilter]],
+    report: StepReport,
 ) -> list[EvalLog]:
     """Keep logs passing every include filter, then drop those passing any exclude filter.
 
-    Prints ``Filter: NAME — k/n logs matched`` / ``Exclude: NAME — k/n logs remaining`` per filter.
+    Notes ``Filter: NAME — k/n logs matched`` / ``Exclude: NAME — k/n logs remaining`` per filter
+    in ``report``.
     """
     from inspect_flow._filters import apply_filter
 
     for name, func in includes:
         before = len(logs)
         logs = [log for log in logs if apply_filter(name, func, log)]
-        _output.err(f"Filter: {name} — {len(logs)}/{before} logs matched")
+        report.note("filter", "plain", f"Filter: {name} — {len(logs)}/{before} logs matched")
     for name, func in excludes:
         before = len(logs)
         logs = [log for log in logs if not apply_filter(name, func, log)]
-        _output.err(f"Exclude: {name} — {len(logs)}/{before} logs remaining")
+        report.note("exclude", "plain", f"Exclude: {name} — {len(logs)}/{before} logs remaining")
     return logs

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeAlias, TypeVar, cast
 
 from inspect_flow import _output
 from inspect_flow._errors import FlowUsageError
 from inspect_flow._init import ensure_initialised
 from inspect_flow._logs import expand_paths, read_headers
 from inspect_flow._registry import StepInfo, register_step
-from inspect_flow._steps.context import StepContext, activate, current, deactivate
+from inspect_flow._steps.context import StepContext, active, current, require_no_store
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
+
+P = ParamSpec("P")
+F = TypeVar("F", bound=Callable[..., Any])
+
+StepInput: TypeAlias = (
+    "Sequence[EvalLog] | Sequence[str | os.PathLike[str]] | EvalLog | str | os.PathLike[str]"
+)
+"""What a step accepts: EvalLogs, log paths or directories (local or S3), or one of them."""
 
 
 class StepResult(NamedTuple):
@@ -33,10 +42,9 @@ class StepResult(NamedTuple):
     skip_log_steps: bool = False
 
 
-StepFunction = Callable[..., "list[EvalLog] | StepResult"]
-
-
-def step(func: StepFunction) -> Callable[..., list[EvalLog]]:
+def step(
+    func: Callable[Concatenate[list[EvalLog], P], list[EvalLog] | StepResult],
+) -> Callable[Concatenate[StepInput, P], list[EvalLog]]:
     """Register ``func(logs: list[EvalLog], **options) -> list[EvalLog] | StepResult`` as a step.
 
     The returned wrapper accepts a list of EvalLogs, a list of paths, a single path or a single
@@ -48,13 +56,97 @@ def step(func: StepFunction) -> Callable[..., list[EvalLog]]:
 
     @functools.wraps(func)
     def wrapper(
-        logs: Any, *args: Any, dry_run: bool | None = None, store: Any = None, **kwargs: Any
+        logs_or_paths: Any = _MISSING,
+        *args: Any,
+        dry_run: bool | None = None,
+        store: Any = None,
+        **kwargs: Any,
     ) -> list[EvalLog]:
-        return invoke(info, logs, args, kwargs, dry_run=dry_run, store=store)
+        if logs_or_paths is _MISSING:  # also accepted by the step's own first parameter name
+            first = _first_parameter(func)
+            if first is None or first not in kwargs:
+                raise TypeError(f"{func.__name__}() missing the logs_or_paths argument")
+            logs_or_paths = kwargs.pop(first)
+        return invoke(info, logs_or_paths, args, kwargs, dry_run=dry_run, store=store)
 
     wrapper.__flow_step__ = func  # type: ignore[attr-defined]
+    wrapper.__signature__ = _wrapper_signature(func)  # type: ignore[attr-defined]
     info = register_step(func, wrapper)
-    return wrapper
+    # The runtime wrapper also takes ``logs_or_paths=`` by keyword (as 0.14); type checkers see the
+    # step's own options after the logs (ParamSpec), plus nothing else.
+    return cast("Callable[Concatenate[StepInput, P], list[EvalLog]]", wrapper)
+
+
+_MISSING: Any = object()
+
+
+def _first_parameter(func: Callable[..., Any]) -> str | None:
+    import inspect
+
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return None
+    return params[0] if params else None
+
+
+def _wrapper_signature(func: Callable[..., Any]) -> Any:
+    """Return the wrapper's signature: ``logs_or_paths`` first (as 0.14), then the options.
+
+    Adds ``dry_run`` and ``store``, which every step call accepts.
+    """
+    import inspect
+
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+    params = list(signature.parameters.values())[1:]
+    first = inspect.Parameter(
+        "logs_or_paths",
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        annotation="list[str] | list[EvalLog]",
+    )
+    names = {p.name for p in params}
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann)
+        for name, default, ann in (("dry_run", False, "bool"), ("store", None, "Any"))
+        if name not in names
+    ]
+    keyword = [p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD]
+    others = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    return signature.replace(
+        parameters=[first, *others, *extra, *keyword], return_annotation="list[EvalLog]"
+    )
+
+
+def checks_options(
+    check: Callable[..., None],
+) -> Callable[[F], F]:
+    """Attach ``check(**options)`` to a step function: it runs before any log is read.
+
+    Use it under ``@step``. ``check`` raises ``StepOptionError`` when the options cannot work.
+    """
+
+    def attach(func: F) -> F:
+        func.__flow_check__ = check  # type: ignore[attr-defined]
+        return func
+
+    return attach
+
+
+def check_options(info: StepInfo, kwargs: dict[str, Any]) -> None:
+    """Run the step's option check (if it has one) on the options it is called with."""
+    from inspect_flow._errors import StepOptionError
+
+    check = getattr(info.func, "__flow_check__", None)
+    if check is None:
+        return
+    try:
+        check(**kwargs)
+    except StepOptionError as exc:
+        exc.step = exc.step or info.name
+        raise
 
 
 def step_info_of(obj: Any) -> StepInfo:
@@ -83,26 +175,23 @@ def invoke(
 ) -> list[EvalLog]:
     """Run one step call inside the current context, opening (and committing) one if needed."""
     ctx = current()
-    token = None
-    if ctx is None:
-        ensure_initialised()
-        ctx = StepContext(dry_run=bool(dry_run), store=store)
-        ctx.report.step = info.name
-        token = activate(ctx)
-    try:
+    if ctx is not None:
+        require_no_store(store)  # a nested call cannot attach a store to the run
+        return _call(ctx, info, logs, args, kwargs)
+    ensure_initialised()
+    ctx = StepContext(dry_run=bool(dry_run), store=store)
+    ctx.report.step = info.name
+    with active(ctx):
         result = _call(ctx, info, logs, args, kwargs)
-        if token is not None:
-            ctx.flush()
-            ctx.index_written()
-        return result
-    finally:
-        if token is not None:
-            deactivate(token)
+        ctx.flush()
+        ctx.index_written()
+    return result
 
 
 def _call(
     ctx: StepContext, info: StepInfo, logs: Any, args: Sequence[Any], kwargs: dict[str, Any]
 ) -> list[EvalLog]:
+    check_options(info, kwargs)
     inputs = resolve_inputs(ctx, logs)
     if not inputs:
         return []
@@ -110,6 +199,9 @@ def _call(
     ctx.depth += 1
     try:
         raw = info.func(inputs, *args, **kwargs)
+    except Exception as exc:
+        _note_site(exc, info)
+        raise
     finally:
         ctx.depth -= 1
     result = _as_result(raw, info.name)
@@ -118,6 +210,35 @@ def _call(
     if result.flush:
         ctx.flush()
     return [] if result.skip_log_steps else list(result.logs)
+
+
+def _note_site(exc: Exception, info: StepInfo) -> None:
+    """Record on ``exc`` the step it escaped and the line in the step's file that raised it.
+
+    The exception itself propagates unchanged (Python callers catch what they expect); the CLI
+    shows ``Step 'name' failed (file:line): Type: message``. Errors of this library (a bad
+    option given to a built-in step, say) already say what is wrong and are left alone, and the
+    innermost step that saw the exception is the one named.
+    """
+    import traceback
+
+    from inspect_flow._errors import FlowError
+
+    if isinstance(exc, FlowError) or hasattr(exc, "__flow_step_site__"):
+        return
+    code = getattr(info.func, "__code__", None)
+    site = ""
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if code is not None and frame.f_code.co_filename == code.co_filename:
+            site = f" ({code.co_filename}:{lineno})"  # the innermost frame in the step's file
+    where = f"Step '{info.name}' failed{site}"
+    try:
+        exc.__flow_step_site__ = where  # type: ignore[attr-defined]
+        add_note = getattr(exc, "add_note", None)  # Python 3.11+: shown under the traceback
+        if add_note is not None:
+            add_note(where)
+    except (AttributeError, TypeError):  # an exception type that refuses attributes
+        pass
 
 
 def resolve_inputs(ctx: StepContext, logs: Any) -> list[EvalLog]:
@@ -130,7 +251,7 @@ def resolve_inputs(ctx: StepContext, logs: Any) -> list[EvalLog]:
     strings = [str(item) for item in items if not isinstance(item, EvalLog)]
     if not strings:
         return items
-    read = read_headers(expand_paths(strings))
+    read = read_headers(expand_paths(strings), session=ctx.session)
     ctx.record_unreadable(read.errors)
     by_location = iter(read.logs)
     # Keep EvalLogs where they were given; paths become the logs they expand to.

@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "as_store": "inspect_flow._store.opening",
     "delete_store": "inspect_flow._store.opening",
     "not_found_message": "inspect_flow._store.opening",
+    "store_for_config": "inspect_flow._store.opening",
     "copy_all_logs": "inspect_flow._store.copying",
     "store_inputs": "inspect_flow._store.steps",
     "index_written": "inspect_flow._store.steps",
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
         delete_store,
         not_found_message,
         open_store,
+        store_for_config,
         store_get,
     )
     from inspect_flow._store.steps import index_written, store_inputs, written_locations
@@ -64,6 +66,7 @@ __all__ = [
     "not_found_message",
     "open_store",
     "resolve_root",
+    "store_for_config",
     "store_get",
     "store_inputs",
     "written_locations",

@@ -64,6 +64,40 @@ def as_store(store: FlowStore | str | None, create: bool = True) -> FlowStore | 
     return store_get(str(store), create=create)
 
 
+def store_for_config(
+    config: Any, base_dir: str | None = None, *, create: bool | None = None
+) -> tuple[FlowStore | None, str]:
+    """Open the store a ``FlowStoreConfig`` (``path``, ``filter``, ``read``, ``write``) names.
+
+    Args:
+        config: A ``FlowStoreConfig`` (or anything with those attributes); None means the
+            defaults (``auto``, write only).
+        base_dir: Directory a relative ``path`` is resolved against (a spec's folder).
+        create: Create a missing store; by default only a store that will be written is created.
+
+    Returns:
+        The store (None for ``path="none"``, or when it neither reads nor writes) and its mode
+        label for the ``Using store (MODE): PATH`` line: ``read-write``, ``read only`` or
+        ``write only``.
+
+    Raises:
+        StoreNotFoundError: The store does not exist and is not to be created.
+    """
+    path = str(getattr(config, "path", "auto") or "auto")
+    read = bool(getattr(config, "read", False))
+    write = bool(getattr(config, "write", True))
+    mode = "read-write" if read and write else "read only" if read else "write only"
+    if path.strip().lower() == "none" or not (read or write):
+        return None, mode
+    store = store_get(
+        path,
+        create=write if create is None else create,
+        base_dir=base_dir,
+        filter=getattr(config, "filter", None) or None,
+    )
+    return store, mode
+
+
 def delete_store(store_path: str) -> bool:
     """Delete the store at ``store_path``: ``<store_path>/flow_store`` and everything in it.
 

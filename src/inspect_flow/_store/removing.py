@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from inspect_flow import _output
-from inspect_flow._logs import exists, is_local, local_path, normalize
+from inspect_flow._logs import existing_logs, normalize
 
 if TYPE_CHECKING:
     from inspect_flow._store.delta import FilterSpecs
-
-EXISTS_WORKERS = 32
 
 
 def select(
@@ -60,25 +55,8 @@ def matching(locations: Sequence[str], prefix: str, recursive: bool) -> list[str
 
 
 def missing_locations(locations: Sequence[str]) -> list[str]:
-    """Return the locations whose file no longer exists (checked concurrently, bounded)."""
+    """Return the locations whose file no longer exists (S3 checked concurrently, bounded)."""
     if not locations:
         return []
-    with (
-        _output.progress("Scanning for missing logs", len(locations)) as advance,
-        ThreadPoolExecutor(max_workers=EXISTS_WORKERS) as pool,
-    ):
-
-        def gone(where: str) -> bool:
-            try:
-                return not _exists(where)
-            finally:
-                advance()
-
-        flags = list(pool.map(gone, locations))
-    return [where for where, flag in zip(locations, flags, strict=True) if flag]
-
-
-def _exists(where: str) -> bool:
-    if is_local(where):
-        return os.path.isfile(local_path(where))
-    return bool(exists(where))
+    found = existing_logs(locations)
+    return [where for where in locations if where not in found]

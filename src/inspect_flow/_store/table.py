@@ -155,7 +155,7 @@ def read_paths(table: DeltaTable) -> tuple[list[str], list[str]]:
     result = QueryBuilder().register("logs", table).execute(sql).read_all()
     if result.num_rows == 0:
         return [], []
-    paths = result["log_path"].to_pylist()
+    paths: list[str] = list(result["log_path"].to_pylist())
     flags = result["normal"].to_pylist()
     if all(flags):
         return paths, []

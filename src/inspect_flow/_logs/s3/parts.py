@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from inspect_flow import _output
-from inspect_flow._errors import one_line
-from inspect_flow._logs import s3
-from inspect_flow._logs.fs import s3_filesystem
+from inspect_flow._errors import WriteConflictError, one_line
+from inspect_flow._logs.s3 import client as s3
+from inspect_flow._logs.s3.client import s3_filesystem
+
+if TYPE_CHECKING:
+    from inspect_flow._logs.cleanup import CleanupReport
 
 # S3 limits: every part but the last is at least 5 MiB; a copied part is at most 5 GiB.
 MIN_PART_BYTES = 5 * 1024 * 1024
@@ -56,14 +58,24 @@ async def _call(operation: str, location: str, **kwargs: Any) -> Any:
         raise s3.translate(exc, location) from exc
 
 
-async def stage(location: str, keep: int, tail: bytes, if_match: str) -> Upload:
-    """Stage the object made of the first ``keep`` bytes of ``location`` followed by ``tail``.
+async def stage(
+    location: str,
+    keep: int,
+    tail: bytes,
+    if_match: str | None,
+    source: str | None = None,
+    report: CleanupReport | None = None,
+) -> Upload:
+    """Stage the object made of the first ``keep`` bytes of ``source`` followed by ``tail``.
 
     Args:
-        location: ``s3://`` URI of the object (also the copy source).
-        keep: Leading bytes copied server-side; at least :data:`MIN_PART_BYTES`.
-        tail: The bytes that follow them.
-        if_match: The ETag the copied bytes must come from.
+        location: ``s3://`` URI of the object the upload makes.
+        keep: Leading bytes copied server-side; at least :data:`MIN_PART_BYTES`, or the whole
+            source (a copy: its only copied part may be smaller), or 0 (no copied part).
+        tail: The bytes that follow them (may be empty when ``keep`` > 0).
+        if_match: The ETag the copied bytes must come from (None: any version).
+        source: The object the copied bytes come from (default: ``location``).
+        report: Where a failed abort is noted.
 
     Returns:
         The staged upload, to :func:`complete` or :func:`abort`.
@@ -72,12 +84,13 @@ async def stage(location: str, keep: int, tail: bytes, if_match: str) -> Upload:
         WriteConflictError: The object is no longer at version ``if_match`` (on stores that check
             copy conditions).
     """
-    if keep < MIN_PART_BYTES:
+    if 0 < keep < MIN_PART_BYTES and tail:
         raise ValueError(f"a copied part must be at least {MIN_PART_BYTES} bytes, not {keep}")
     response = await _call("create_multipart_upload", location)
     upload = Upload(location, str(response["UploadId"]))
-    bucket, key = s3.split(location)
-    ranges = copy_ranges(keep)
+    bucket, key = s3.split(source or location)
+    ranges = copy_ranges(keep) if keep else []
+    condition = {"CopySourceIfMatch": f'"{if_match}"'} if if_match else {}
 
     async def copy_part(number: int, part: range) -> str:
         copied = await _call(
@@ -87,7 +100,7 @@ async def stage(location: str, keep: int, tail: bytes, if_match: str) -> Upload:
             PartNumber=number,
             CopySource={"Bucket": bucket, "Key": key},
             CopySourceRange=f"bytes={part.start}-{part.stop - 1}",
-            CopySourceIfMatch=f'"{if_match}"',
+            **condition,
         )
         return str(copied["CopyPartResult"]["ETag"])
 
@@ -99,23 +112,35 @@ async def stage(location: str, keep: int, tail: bytes, if_match: str) -> Upload:
 
     # The parts are independent: one round trip for all of them, not one each.
     jobs = [copy_part(n, part) for n, part in enumerate(ranges, start=1)]
+    if tail or not jobs:
+        jobs.append(send_tail(len(ranges) + 1))
     try:
-        outcomes = await asyncio.gather(*jobs, send_tail(len(ranges) + 1), return_exceptions=True)
+        outcomes = await asyncio.gather(*jobs, return_exceptions=True)
     except BaseException:  # cancelled (Ctrl+C): the object is untouched; drop the parts
-        await abort(upload)
+        await abort(upload, report)
         raise
     failed = [o for o in outcomes if isinstance(o, BaseException)]
     if failed:  # every part request has ended: nothing can land after the abort
-        await abort(upload)
+        await abort(upload, report)
+        if isinstance(failed[0], Exception) and source:
+            raise s3.translate(failed[0], source) from failed[0]
         raise failed[0]
     upload.parts = [{"PartNumber": n, "ETag": e} for n, e in enumerate(outcomes, start=1)]
     return upload
 
 
-async def complete(upload: Upload, if_match: str) -> str:
+async def complete(
+    upload: Upload, if_match: str | None, absent: bool = False, report: CleanupReport | None = None
+) -> str:
     """Make the staged object visible if the object is still at version ``if_match``.
 
     The upload is aborted when this fails, so the object is left as it was.
+
+    Args:
+        upload: The staged upload.
+        if_match: Only replace this version of the object (None: no version condition).
+        absent: Only create the object (it must not exist); a conflict otherwise.
+        report: Where a failed abort is noted.
 
     Returns:
         The new object's ETag (without quotes).
@@ -124,35 +149,45 @@ async def complete(upload: Upload, if_match: str) -> str:
         WriteConflictError: The object changed since version ``if_match``.
         LogVanishedError: The object no longer exists.
     """
+    conditions: dict[str, str] = {}
     try:
-        await _call("head_object", upload.location, IfMatch=f'"{if_match}"')
+        if if_match:
+            await _call("head_object", upload.location, IfMatch=f'"{if_match}"')
+            conditions["IfMatch"] = f'"{if_match}"'
+        if absent:
+            if await s3.head_etag(upload.location) is not None:
+                raise WriteConflictError(
+                    f"A log appeared at the destination since it was planned: {upload.location}"
+                )
+            conditions["IfNoneMatch"] = "*"
         response = await _call(
             "complete_multipart_upload",
             upload.location,
             UploadId=upload.upload_id,
             MultipartUpload={"Parts": upload.parts},
-            IfMatch=f'"{if_match}"',
+            **conditions,
         )
     except BaseException:
-        await abort(upload)
+        await abort(upload, report)
         raise
     return str(response["ETag"]).strip('"')
 
 
-async def abort(upload: Upload) -> bool:
+async def abort(upload: Upload, report: CleanupReport | None = None) -> bool:
     """Abort a staged upload (its parts are dropped; the object is untouched); never raises.
 
     Returns:
-        False when it could not be aborted (a warning says so).
+        False when it could not be aborted (``report`` notes it).
     """
     try:
         await _call("abort_multipart_upload", upload.location, UploadId=upload.upload_id)
     except Exception as exc:
         # The object does not depend on it; only its parts' storage is at stake.
-        _output.warn(
-            f"Could not abort multipart upload {upload.upload_id} of {upload.location} "
-            f"({one_line(exc)}); a bucket lifecycle rule for incomplete uploads removes it"
-        )
+        if report is not None:
+            report.note(
+                f"Could not abort multipart upload {upload.upload_id} of {upload.location} "
+                f"({one_line(exc)}); a bucket lifecycle rule for incomplete uploads removes it"
+            )
         return False
     return True
 

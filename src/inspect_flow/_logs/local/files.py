@@ -1,7 +1,7 @@
 """Local file primitives for staging logs.
 
-A copy that is a reflink clone where the filesystem allows it, and a new file written and fsynced
-in one go.
+A file's version token, a copy that is a reflink clone where the filesystem allows it, and a new
+file written and fsynced in one go.
 """
 
 from __future__ import annotations
@@ -18,16 +18,27 @@ _FICLONE = 0x40049409 if sys.platform.startswith("linux") else None
 _SENDFILE_CHUNK = 1 << 30
 
 
+def local_token(path: str) -> tuple[int, int, int]:
+    """Return the version token of a local file (raises FileNotFoundError when it is gone)."""
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
 def clone_or_copy(source: str, dest: str) -> None:
     """Copy ``source`` to ``dest`` (created or truncated), as a reflink clone when possible.
 
+    ``dest`` gets the permission bits of ``source`` (as ``cp`` does) and is never more readable
+    than it: a file it creates is private (0600) until its mode is set, before any byte is copied.
     A clone costs O(1) and no space; a failed attempt costs one ioctl, because the copy then runs
     on the file descriptors already open for the attempt.
     """
-    with open(source, "rb") as fsrc, open(dest, "wb") as fdst:
-        if _clone(fsrc, fdst):
-            return
-        _copy_open(fsrc, fdst)
+    with open(source, "rb") as fsrc:
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "wb") as fdst:
+            os.fchmod(fd, os.fstat(fsrc.fileno()).st_mode & 0o7777)
+            if _clone(fsrc, fdst):
+                return
+            _copy_open(fsrc, fdst)
 
 
 def _clone(fsrc: BinaryIO, fdst: BinaryIO) -> bool:

@@ -1,7 +1,7 @@
 """What an interrupted run leaves behind, and how the next run cleans it up.
 
-A run killed (SIGKILL, power loss, OOM) cannot clean up after itself. The logs stay whole (DESIGN
-§3 item 1), but:
+A run killed (SIGKILL, power loss, OOM) cannot clean up after itself. The logs stay whole (every
+write is staged and swapped in atomically), but:
 
 * locally, hidden files beside the logs: ``.flowtmp`` (an unfinished new version, or copy) and
   ``.flowbak`` (a hard link to a log's previous version, made just before it was replaced);
@@ -16,7 +16,8 @@ be a reused one) untouched for :data:`LEFTOVER_AGE_SECONDS`. Only files with nam
 forms are ever removed, and an abandoned ``.flowbak`` only when it is still its log's current
 version; one holding a previous version (its run was killed mid-commit) is reported and kept.
 Before a large S3 header edit, the incomplete uploads of that key older than
-:data:`STALE_UPLOAD_SECONDS` are aborted. Each batch reports what it removed in one line per kind.
+:data:`STALE_UPLOAD_SECONDS` are aborted. What was removed, aborted or kept is collected in a
+:class:`CleanupReport` (the run's session holds one); nothing here prints.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Literal
 
-from inspect_flow import _output
-from inspect_flow._logs import paths, s3parts
+from inspect_flow._logs import locations
+from inspect_flow._logs.s3 import parts
 
 # A header edit or copy holds its temp file for seconds; a day leaves a wide margin for slow disks
 # and network filesystems before a file whose owner we cannot check is taken for abandoned.
@@ -53,10 +55,64 @@ _OURS = re.compile(
 # Our names before they carried their owner: removed only by age.
 _OURS_UNOWNED = re.compile(r"^\..+\.(?:eval|json)\.[0-9a-f]{12}\.flow(?:tmp|bak)$")
 
-_lock = threading.Lock()
-_removed: dict[str, int] = {}  # directory -> files removed, until reported
-_aborted: dict[str, int] = {}  # s3 location -> uploads aborted, until reported
-_backups: dict[str, list[str]] = {}  # directory -> abandoned .flowbak names, until reported
+Level = Literal["info", "warn"]
+
+
+@dataclass
+class CleanupReport:
+    """What the sweeps of one run removed, aborted or kept (collected until :meth:`take`).
+
+    Attributes:
+        removed: Directory -> leftover temp files removed there.
+        aborted: S3 location -> leftover multipart uploads aborted.
+        backups: Directory -> abandoned ``.flowbak`` names kept there (previous versions).
+        warnings: Other housekeeping problems (an upload that could not be aborted).
+    """
+
+    removed: dict[str, int] = field(default_factory=dict)
+    aborted: dict[str, int] = field(default_factory=dict)
+    backups: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def note(self, warning: str) -> None:
+        """Record a housekeeping warning."""
+        with self._lock:
+            self.warnings.append(warning)
+
+    def take(self) -> list[tuple[Level, str]]:
+        """Return one message per kind of what was collected since the last call, and forget it."""
+        with self._lock:
+            removed, aborted, backups = dict(self.removed), dict(self.aborted), dict(self.backups)
+            warnings = list(self.warnings)
+            self.removed.clear()
+            self.aborted.clear()
+            self.backups.clear()
+            self.warnings.clear()
+        messages: list[tuple[Level, str]] = [("warn", text) for text in warnings]
+        for directory, names in backups.items():
+            count = len(names)
+            messages.append(
+                (
+                    "warn",
+                    f"{count} previous version{'s' if count != 1 else ''} of logs left by "
+                    f"interrupted runs in {locations.display_path(directory)} (.NAME.….flowbak, "
+                    "kept: restore one with mv, or delete them)",
+                )
+            )
+        if removed:
+            messages.append(
+                ("info", f"Removed {_count(removed, 'leftover temp file')} in {_where(removed)}")
+            )
+        if aborted:
+            messages.append(
+                (
+                    "info",
+                    f"Aborted {_count(aborted, 'leftover multipart upload')} of "
+                    f"{_where(aborted, 'logs')}",
+                )
+            )
+        return messages
 
 
 @functools.cache
@@ -77,7 +133,8 @@ def _host() -> str:
 def temp_name(path: str, kind: Kind) -> str:
     """Return a fresh hidden name beside ``path`` for a staged file of this process.
 
-    A leading dot and a non-log suffix: listings never pick these files up (``paths.is_log_name``).
+    A leading dot and a non-log suffix: listings never pick these files up
+    (``locations.is_log_name``).
 
     Args:
         path: The log (or copy destination) the file stands in for.
@@ -89,8 +146,8 @@ def temp_name(path: str, kind: Kind) -> str:
     return os.path.join(directory, f".{name}.{owner}.{kind}")
 
 
-def sweep_local(directories: Iterable[str]) -> None:
-    """Remove the leftovers of interrupted runs in ``directories`` (reported by :func:`report`).
+def sweep_local(directories: Iterable[str], report: CleanupReport) -> None:
+    """Remove the leftovers of interrupted runs in ``directories``, recording them in ``report``.
 
     Never raises: a file that cannot be examined or removed is left where it is.
     """
@@ -108,11 +165,11 @@ def sweep_local(directories: Iterable[str]) -> None:
         backups = [e.name for e in abandoned if e.name.endswith(".flowbak") and e not in redundant]
         removable = [e for e in abandoned if e.name.endswith(".flowtmp")] + redundant
         removed = sum(1 for e in removable if _unlink(e.path))
-        with _lock:
+        with report._lock:
             if removed:
-                _removed[directory] = _removed.get(directory, 0) + removed
+                report.removed[directory] = report.removed.get(directory, 0) + removed
             if backups:
-                _backups[directory] = sorted(backups)
+                report.backups[directory] = sorted(backups)
 
 
 def _abandoned(entry: os.DirEntry[str], now: float) -> bool:
@@ -162,7 +219,7 @@ def _unlink(path: str) -> bool:
     return True
 
 
-async def abort_stale_uploads(location: str) -> None:
+async def abort_stale_uploads(location: str, report: CleanupReport) -> None:
     """Abort the incomplete multipart uploads of ``location`` that outlived any live edit.
 
     One ``ListMultipartUploads`` request; an abort per stale upload found (normally none). Never
@@ -170,37 +227,15 @@ async def abort_stale_uploads(location: str) -> None:
     ``s3:ListBucketMultipartUploads``, may not even be granted).
     """
     try:
-        stale = await s3parts.stale_uploads(location, STALE_UPLOAD_SECONDS)
+        stale = await parts.stale_uploads(location, STALE_UPLOAD_SECONDS)
     except Exception:
         return
     aborted = 0
     for upload in stale:
-        aborted += await s3parts.abort(upload)
+        aborted += await parts.abort(upload, report)
     if aborted:
-        with _lock:
-            _aborted[location] = _aborted.get(location, 0) + aborted
-
-
-def report() -> None:
-    """Print what the sweeps since the last report removed: one line per kind, if any."""
-    with _lock:
-        removed, aborted, backups = dict(_removed), dict(_aborted), dict(_backups)
-        _removed.clear()
-        _aborted.clear()
-        _backups.clear()
-    for directory, names in backups.items():
-        count = len(names)
-        _output.warn(
-            f"{count} previous version{'s' if count != 1 else ''} of logs left by interrupted "
-            f"runs in {paths.display_path(directory)} (.NAME.….flowbak, kept: restore one with "
-            "mv, or delete them)"
-        )
-    if removed:
-        _output.info(f"Removed {_count(removed, 'leftover temp file')} in {_where(removed)}")
-    if aborted:
-        _output.info(
-            f"Aborted {_count(aborted, 'leftover multipart upload')} of {_where(aborted, 'logs')}"
-        )
+        with report._lock:
+            report.aborted[location] = report.aborted.get(location, 0) + aborted
 
 
 def _count(found: dict[str, int], noun: str) -> str:
@@ -212,5 +247,5 @@ def _count(found: dict[str, int], noun: str) -> str:
 
 def _where(found: dict[str, int], plural: str = "directories") -> str:
     if len(found) == 1:
-        return paths.display_path(next(iter(found)))
+        return locations.display_path(next(iter(found)))
     return f"{len(found)} {plural}"

@@ -1,4 +1,4 @@
-"""The end of a large ``.eval`` object, read and rewritten without the rest (DESIGN §3 item 19).
+"""The end of a large ``.eval`` object, read and rewritten without the rest (O(header) edits).
 
 An ``.eval`` log is a zip: sample members first, then (inspect_ai writes it last) ``header.json``,
 then the central directory and the end record. A header read needs only that end; so does a header
@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, TypeVar, cast
 
-from inspect_flow._logs import s3
+from inspect_flow._logs.s3 import client as s3
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog

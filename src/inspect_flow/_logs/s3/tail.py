@@ -1,14 +1,14 @@
 """Header edits of large ``.eval`` objects on S3 that leave the samples on the server.
 
 When the bytes before the object's central directory are at least S3's minimum part size, a header
-edit is staged as a multipart upload (``s3parts``): those bytes are copied server-side, and only the
+edit is staged as a multipart upload (``parts``): those bytes are copied server-side, and only the
 new tail — a new ``header.json`` member, central directory and end record, written by the same
-header writer as local logs on a sparse mirror of the old tail (``ziptail``) — is uploaded. The
-edit costs O(header) in transfer, not O(object). Smaller objects keep the whole-object GET + PUT
-(``s3write.stage``).
+header writer as local logs on a sparse mirror of the old tail (``format.ziptail``) — is
+uploaded. The edit costs O(header) in transfer, not O(object). Smaller objects keep the
+whole-object GET + PUT (``s3.backend``).
 
 Before creating the upload, the incomplete uploads of the same key that runs killed mid-edit left
-are aborted (``leftovers.abort_stale_uploads``: one listing request, sent while the new tail is
+are aborted (``cleanup.abort_stale_uploads``: one listing request, sent while the new tail is
 built).
 
 Like every header write, this keeps the old ``header.json`` member as dead bytes before the new one
@@ -23,10 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inspect_flow._logs import leftovers, s3, s3parts, ziptail
-from inspect_flow._logs.s3parts import Upload
-from inspect_flow._logs.state import scope_open
-from inspect_flow._logs.ziptail import ZipEnd
+from inspect_flow._logs import cleanup
+from inspect_flow._logs.format import ziptail
+from inspect_flow._logs.format.ziptail import ZipEnd
+from inspect_flow._logs.s3 import client as s3
+from inspect_flow._logs.s3 import parts as s3parts
+from inspect_flow._logs.s3.parts import Upload
+from inspect_flow._logs.session import Session
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -58,21 +61,8 @@ class TailEdit:
     upload: Upload | None = None
 
 
-_ENDS: dict[tuple[str, str], ZipEnd] = {}
-
-
-def remember_end(location: str, etag: str, end: ZipEnd) -> None:
-    """Record where the central directory of version ``etag`` of an object starts (header reads)."""
-    _ENDS[(location, etag)] = end
-
-
-def forget_ends() -> None:
-    """Forget every recorded zip end (called when a step run ends)."""
-    _ENDS.clear()
-
-
 async def stage(
-    log: EvalLog, etag: str, scratch: str, write_header: WriteHeader
+    log: EvalLog, etag: str, scratch: str, write_header: WriteHeader, session: Session
 ) -> tuple[TailEdit | None, bytes | None]:
     """Stage the header edit of ``log`` as a multipart upload, if its object is large enough.
 
@@ -81,6 +71,7 @@ async def stage(
         etag: The version it was read from.
         scratch: A private local directory for the mirror and the tails.
         write_header: The header writer.
+        session: The run's session (zip ends its reads found; where housekeeping is noted).
 
     Returns:
         ``(edit, None)`` when staged. Otherwise nothing was staged and the caller rewrites the
@@ -92,7 +83,7 @@ async def stage(
         LogVanishedError: The object no longer exists.
     """
     location = log.location
-    end = _ENDS.pop((location, etag), None)
+    end = session.take_end(location, etag)
     if end is not None:
         if end.start_dir < s3parts.MIN_PART_BYTES:
             return None, None
@@ -112,14 +103,14 @@ async def stage(
             return None, None
     # An upload is about to be created for this key: first abort the ones interrupted runs left
     # (one listing request, sent while the new tail is built, so it costs no time).
-    sweep = asyncio.ensure_future(leftovers.abort_stale_uploads(location))
+    sweep = asyncio.ensure_future(cleanup.abort_stale_uploads(location, session.cleanup))
     try:
         new, new_end = await asyncio.to_thread(_new_tail, log, scratch, end, old, write_header)
     finally:
         await sweep  # never raises; and it is done before our own upload exists
     old_path, new_path = _save(scratch, "old-tail", old), _save(scratch, "new-tail", new)
     edit = TailEdit(location, etag, end.start_dir, old_path, new_path, new_end)
-    edit.upload = await s3parts.stage(location, edit.keep, new, etag)
+    edit.upload = await s3parts.stage(location, edit.keep, new, etag, report=session.cleanup)
     return edit, None
 
 
@@ -144,14 +135,15 @@ def _load(path: str) -> bytes:
         return f.read()
 
 
-async def commit(edit: TailEdit) -> str:
+async def commit(edit: TailEdit, session: Session) -> str:
     """Complete the staged upload if the object is still at ``edit.etag``; return the new ETag."""
     upload, edit.upload = edit.upload, None
     if upload is None:
         raise RuntimeError(f"no staged upload to complete for {edit.location}")
-    etag = await s3parts.complete(upload, edit.etag)  # aborts the upload when it fails
-    if scope_open():  # a later edit in this run then needs no tail GET to find the directory
-        remember_end(edit.location, etag, edit.new_end)
+    # aborts the upload when it fails
+    etag = await s3parts.complete(upload, edit.etag, report=session.cleanup)
+    # a later edit in this run then needs no tail GET to find the directory
+    session.remember_end(edit.location, etag, edit.new_end)
     return etag
 
 
@@ -165,8 +157,8 @@ async def restore(edit: TailEdit, current: str) -> str:
     return await s3parts.complete(upload, current)
 
 
-async def discard(edit: TailEdit) -> None:
+async def discard(edit: TailEdit, session: Session) -> None:
     """Abort the staged upload of an edit that is not going to be committed."""
     upload, edit.upload = edit.upload, None
     if upload is not None:
-        await s3parts.abort(upload)
+        await s3parts.abort(upload, session.cleanup)

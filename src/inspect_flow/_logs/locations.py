@@ -1,4 +1,4 @@
-"""Log locations: normalise once at the edge, display friendly paths.
+"""Log locations: normalise once at the edge, display friendly paths, check copy plans.
 
 A location is a string URI: ``file:///abs/path.eval`` for local files (absolute, ``..`` resolved,
 symlinks kept as typed) or an fsspec URL such as ``s3://bucket/key.eval``. Directories never keep a
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 LOG_SUFFIXES = (".eval", ".json")
@@ -97,3 +98,45 @@ def is_log_name(name: str, explicit: bool = False) -> bool:
     if name.endswith(".eval"):
         return True
     return name.endswith(".json") and (explicit or bool(_TIMESTAMPED.match(name)))
+
+
+def inside(directory: str, location: str) -> bool:
+    """Return True when ``location`` lies inside ``directory`` (both normalised locations).
+
+    Lexical, for local paths and URLs alike: ``location`` must be ``directory/`` followed by
+    segments none of which is empty, ``.`` or ``..`` (an S3 key may hold ``../`` segments that a
+    local path never keeps after normalisation).
+    """
+    base = directory.rstrip("/") + "/"
+    if not location.startswith(base):
+        return False
+    return all(part not in ("", ".", "..") for part in location[len(base) :].split("/"))
+
+
+def check_copy_plan(pairs: Sequence[tuple[str, str]]) -> None:
+    """Refuse plans that would copy a log onto itself or two logs onto one destination.
+
+    Raises:
+        FlowUsageError: The plan does one of those.
+    """
+    from inspect_flow._errors import FlowUsageError
+
+    seen: dict[str, str] = {}
+    for source, dest in pairs:
+        if source == dest or _same_local_file(source, dest):
+            raise FlowUsageError(f"Refusing to copy a log onto itself: {display_path(dest)}")
+        if dest in seen:
+            raise FlowUsageError(
+                f"Two logs would be copied to {display_path(dest)}: "
+                f"{display_path(seen[dest])} and {display_path(source)}"
+            )
+        seen[dest] = source
+
+
+def _same_local_file(source: str, dest: str) -> bool:
+    if not (is_local(source) and is_local(dest)):
+        return False
+    try:
+        return os.path.samefile(local_path(source), local_path(dest))
+    except OSError:
+        return False

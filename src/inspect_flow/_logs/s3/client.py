@@ -1,4 +1,4 @@
-"""Direct S3 object operations on the shared s3fs client (conditional GET/PUT, server-side copy).
+"""The S3 client: direct object operations on one shared s3fs client (conditional GET/PUT, copy).
 
 Every call goes through the process-wide ``s3fs`` filesystem and its event loop, so one run uses one
 client and one connection pool (never one client per write).
@@ -7,17 +7,38 @@ client and one connection pool (never one client per write).
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from inspect_flow._errors import LogVanishedError, WriteConflictError
-from inspect_flow._logs.fs import s3_filesystem
+from inspect_flow._errors import FlowError, LogVanishedError, WriteConflictError
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 # Cap on concurrent S3 requests; aiobotocore's default pool holds 10 connections per client.
 S3_CONCURRENCY = 10
+
+
+def s3_filesystem() -> Any:
+    """Return the process-wide ``s3fs.S3FileSystem`` honouring the standard AWS environment.
+
+    ``AWS_ENDPOINT_URL`` is passed explicitly because not every botocore version reads it.
+    """
+    return _s3_filesystem(os.environ.get("AWS_ENDPOINT_URL"))
+
+
+@functools.lru_cache(maxsize=4)
+def _s3_filesystem(endpoint: str | None) -> Any:
+    import s3fs
+
+    client_kwargs: dict[str, Any] = {}
+    if endpoint:
+        client_kwargs["endpoint_url"] = endpoint
+    # skip_instance_cache: our own cache is keyed on the endpoint, so tests that change it get a
+    # fresh client instead of s3fs's cached one.
+    return s3fs.S3FileSystem(client_kwargs=client_kwargs, skip_instance_cache=True)
 
 
 def split(location: str) -> tuple[str, str]:
@@ -70,6 +91,8 @@ def _code(exc: BaseException) -> str:
 def translate(exc: BaseException, location: str) -> BaseException:
     """Map botocore/s3fs errors to ours (conflicts and vanished objects are not plain I/O)."""
     code = _code(exc)
+    if code == "NoSuchBucket" or "bucket does not exist" in str(exc).lower():
+        return FlowError(f"Bucket does not exist: s3://{split(location)[0]}")
     if code in ("PreconditionFailed", "412"):
         return WriteConflictError(f"Log changed since it was read (ETag differs): {location}")
     if code in ("NoSuchKey", "404") or isinstance(exc, FileNotFoundError):
@@ -131,6 +154,12 @@ async def put_object(
 
 async def head_etag(location: str) -> str | None:
     """Return the ETag of an object, or None when it does not exist."""
+    found = await head(location)
+    return found[0] if found else None
+
+
+async def head(location: str) -> tuple[str, int] | None:
+    """Return (ETag, size) of an object, or None when it does not exist."""
     fs = s3_filesystem()
     bucket, key = split(location)
     try:
@@ -140,7 +169,7 @@ async def head_etag(location: str) -> str | None:
         if isinstance(translated, LogVanishedError) or _code(exc) in ("403",):
             return None
         raise translated from exc
-    return str(response["ETag"]).strip('"')
+    return str(response["ETag"]).strip('"'), int(response.get("ContentLength", 0))
 
 
 async def copy_object(source: str, dest: str, source_etag: str | None = None) -> str:

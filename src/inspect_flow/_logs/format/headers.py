@@ -1,7 +1,7 @@
 """New headers for staged logs, written the way inspect_ai writes them, without its per-call costs.
 
 These functions only ever touch a private staged file (the temp file that later replaces the log
-atomically, see ``write.py``), so they need no crash safety of their own.
+atomically, see ``batch.py``), so they need no crash safety of their own.
 
 * ``.eval``: inspect_ai's header-only write opens the zip in append mode, drops ``header.json`` from
   the central directory (its bytes stay behind, unreferenced) and writes a new ``header.json``
@@ -13,8 +13,8 @@ atomically, see ``write.py``), so they need no crash safety of their own.
   the raw document, replace its header keys with inspect_ai's serialisation of the new header, and
   keep ``samples`` and ``reductions`` as they are on disk (no validation, no re-serialisation).
 
-Each returns False (or None) when inspect_ai's serialiser is unavailable (see ``_inspect.py``); the
-caller then falls back to ``write_eval_log``.
+Each returns False (or None) when inspect_ai's serialiser is unavailable (see
+``inspect_shim.py``); the caller then falls back to ``write_eval_log``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from inspect_flow._logs import _inspect
+from inspect_flow._logs.format import inspect_shim as _inspect
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog

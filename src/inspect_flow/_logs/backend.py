@@ -1,0 +1,103 @@
+"""The one storage backend interface (local disk, S3), and the staged write both implement it for.
+
+The transaction engine (``batch``) knows nothing of disks or buckets: it hands each backend the
+:class:`Staged` writes whose target lives there, and the backend stages, commits, rolls back and
+discards them. A staged write is either a header edit of a log (``source`` is None) or a copy of
+``source`` to the target (with the target's own header when it differs from the source's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from inspect_flow._logs import locations
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
+
+    from inspect_flow._logs.session import Session, Token
+
+
+@dataclass(eq=False)  # identity: staged writes are dict keys
+class Staged:
+    """One write of a batch, from staging to commit (or rollback, or discard).
+
+    Attributes:
+        location: The log the write replaces (an edit) or creates/replaces (a copy).
+        log: The header to write; None for a copy whose header is the source's.
+        expected: An edit: the version token it must replace. A copy: the destination's version
+            when staged (None: the destination must not exist at the commit).
+        source: A copy's source log (None for an edit).
+        source_token: The version of the source the copy must be made from.
+        overwrite: A copy may replace an existing destination.
+        base: A local file holding the source's new version staged by this batch (a copy of an
+            edited log is made from it, byte for byte).
+        temp: The staged new file (local: hidden, beside the target; S3: in ``scratch``).
+        backup: The old version (local: a hard link; S3: its bytes on local disk, or for a copy
+            an object beside the destination).
+        new_token: The version token after the commit.
+        committed: Whether the new version is in place.
+        scratch: S3: the private local directory holding ``temp`` and ``backup``.
+        pending: S3: the staged multipart upload or tail edit, until completed or aborted.
+        made_dirs: Local copies: directories created for the destination (removed on failure).
+    """
+
+    location: str
+    log: EvalLog | None
+    expected: Token | None = None
+    source: str | None = None
+    source_token: Token | None = None
+    overwrite: bool = False
+    base: str = ""
+    temp: str = ""
+    backup: str = ""
+    new_token: Token | None = None
+    committed: bool = False
+    scratch: str = ""
+    pending: Any = None
+    made_dirs: list[str] = field(default_factory=list)
+
+    @property
+    def is_copy(self) -> bool:
+        """True for a copy, False for a header edit."""
+        return self.source is not None
+
+
+class Backend(Protocol):
+    """What the engine asks of a storage backend (``local.backend``, ``s3.backend``)."""
+
+    def sweep(self, items: list[Staged], session: Session) -> None:
+        """Remove the leftovers of killed runs where ``items`` are staged (never raises)."""
+
+    def stage_all(self, items: list[Staged], session: Session) -> dict[Staged, BaseException]:
+        """Stage every item (concurrently, bounded); return the failures."""
+
+    def commit_all(self, items: list[Staged], session: Session) -> dict[Staged, BaseException]:
+        """Commit every staged item (all checks conditional); return the failures."""
+
+    def rollback(self, item: Staged, session: Session) -> None:
+        """Put back what a committed item replaced (or remove what it created)."""
+
+    def discard(self, item: Staged, session: Session) -> None:
+        """Remove what staging left (temp files, backups, uploads never completed)."""
+
+    def sync(self, items: list[Staged]) -> None:
+        """Make the committed items durable (local: fsync their directories)."""
+
+
+def backend_for(location: str) -> Backend:
+    """Return the backend storing ``location``.
+
+    Raises:
+        ValueError: Neither a local path nor an ``s3://`` URL.
+    """
+    if locations.is_local(location):
+        from inspect_flow._logs.local import backend as local_backend
+
+        return local_backend.BACKEND
+    if locations.is_s3(location):
+        from inspect_flow._logs.s3 import backend as s3_backend
+
+        return s3_backend.BACKEND
+    raise ValueError(f"unsupported storage (only local and s3:// logs): {location}")

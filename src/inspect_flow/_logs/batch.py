@@ -1,0 +1,311 @@
+"""The one transaction engine: header edits and copies, all or nothing, crash-safe.
+
+A batch (the dirty logs and the planned copies of a step run) is written in two phases:
+
+1. **Stage** every write where nothing can see it: local targets get a hidden temp file beside
+   them; S3 targets get the new bytes on local disk or a multipart upload that is invisible until
+   completed. Edits are staged first, then copies (a copy of an edited log is made from the
+   log's staged new version). Staging checks that every log is still the version read, and that
+   a destination planned as new is still absent.
+2. **Commit** only if everything staged: local targets are swapped in with ``os.replace`` (or
+   linked into place, for a new copy), S3 writes are completed with ``If-Match`` /
+   ``If-None-Match``. If a commit fails part-way, what was committed is put back.
+
+Logs whose header did not change since it was read are not touched at all. The backends
+(``local.backend``, ``s3.backend``) do each write's part; ``cleanup`` removes what killed runs left
+where this batch stages. The result is one :class:`Outcome` per edit and per copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from inspect_flow._errors import (
+    CommitError,
+    InvalidHeaderError,
+    LogVanishedError,
+    WriteConflictError,
+    one_line,
+)
+from inspect_flow._logs import locations
+from inspect_flow._logs.backend import Backend, Staged, backend_for
+from inspect_flow._logs.session import Session, Token, fingerprint, identity
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
+
+Status = Literal["written", "unchanged", "copied", "conflict", "failed", "not written"]
+
+
+@dataclass
+class Outcome:
+    """What happened to one write of a batch (a header edit, or a copy).
+
+    Attributes:
+        location: The log written (an edit) or the copy's destination.
+        status: ``written`` (an edit, or a copy with its own header), ``copied``, ``unchanged``
+            (nothing to write), ``conflict`` (changed, vanished or appeared since read/planned),
+            ``failed`` (an I/O error) or ``not written`` (held back because another write of the
+            batch failed; all or nothing).
+        detail: A one-line reason for the statuses that are not a success.
+        source: A copy's source (None for an edit).
+        token: The version token after the write (local stat or S3 ETag), when written.
+    """
+
+    location: str
+    status: Status
+    detail: str = ""
+    source: str | None = None
+    token: Token | None = None
+
+    @property
+    def changed_storage(self) -> bool:
+        """True when this write put new bytes at ``location`` (``written`` or ``copied``)."""
+        return self.status in ("written", "copied")
+
+
+@dataclass
+class CopyRequest:
+    """One planned copy.
+
+    Attributes:
+        source: The log copied, on storage (the source of a chain of copies planned in one run).
+        dest: The destination location.
+        header: The destination's header (``location`` = ``dest``); written into the copy when
+            it differs from the source's header on storage.
+        overwrite: Replace an existing destination (otherwise it must still be absent).
+        source_etag: The S3 source's ETag as the caller knows it (for a source this run's
+            session did not read).
+    """
+
+    source: str
+    dest: str
+    header: EvalLog
+    overwrite: bool = False
+    source_etag: str | None = None
+
+
+def commit_batch(
+    edits: Sequence[EvalLog], copies: Sequence[CopyRequest], session: Session
+) -> list[Outcome]:
+    """Write the header edits and the copies of one batch, all or nothing.
+
+    Args:
+        edits: Edited header-only logs (``location`` set); those unchanged since read are skipped.
+        copies: Planned copies.
+        session: The run's session: its version tokens make every write conditional, and it is
+            refreshed with the new versions.
+
+    Returns:
+        One outcome per edit (in order), then one per copy (in order).
+
+    Raises:
+        CommitError: Some write could not be staged or committed. Nothing of the batch is left
+            changed; the error's ``outcomes`` say what happened to each write.
+    """
+    edit_items = [_edit(log, session) for log in edits if session.needs_write(log)]
+    staged_edits = {item.location: item for item in edit_items}
+    copy_items = [_copy(request, session, staged_edits) for request in copies]
+    items = edit_items + copy_items
+    failures = _invalid(items, session)  # a buggy step cannot corrupt a log
+    try:
+        for backend, group in _by_backend(items if not failures else []):
+            backend.sweep(group, session)
+        for phase in (edit_items, copy_items):  # a copy may be made from an edit's staged file
+            if phase is copy_items:
+                _resolve_bases(copy_items, staged_edits)
+            for backend, group in _by_backend(phase):
+                if not failures:
+                    failures.update(backend.stage_all(group, session))
+        if not failures:
+            failures = _commit_all(items, session)
+    finally:
+        # the directories a copy made go last: the other copies' temp files must be gone first
+        for item in sorted(items, key=lambda i: bool(i.made_dirs)):
+            backend_for(item.location).discard(item, session)
+    outcomes = _outcomes(edits, copies, items, failures, session)
+    if failures:
+        raise CommitError(_summary(failures), outcomes)
+    return outcomes
+
+
+def _edit(log: EvalLog, session: Session) -> Staged:
+    state = session.state_of(log.location)
+    expected: Token | None = state.token if state is not None else None
+    if expected is None and locations.is_s3(log.location):
+        expected = log.etag
+    return Staged(log.location, log, expected)
+
+
+def _copy(request: CopyRequest, session: Session, staged_edits: dict[str, Staged]) -> Staged:
+    """Plan a copy: from the source as read, or from its staged edit when that is its header."""
+    state = session.state_of(request.source)
+    wanted = fingerprint(request.header)
+    item = Staged(
+        request.dest,
+        request.header,
+        source=request.source,
+        source_token=state.token if state is not None else request.source_etag,
+        overwrite=request.overwrite,
+    )
+    edit = staged_edits.get(request.source)
+    if edit is not None and edit.log is not None and fingerprint(edit.log) == wanted:
+        item.base = edit.location  # the edit's staged file, once it is staged (_resolve_bases)
+    elif state is None or state.fingerprint == wanted:
+        # byte for byte the source as read (or, never read by this run, as it is on storage)
+        item.log = None
+    return item
+
+
+def _invalid(items: list[Staged], session: Session) -> dict[Staged, BaseException]:
+    """Check every header to be written before anything is staged.
+
+    A header must round-trip through inspect_ai's model (a step that set ``log.tags`` to a string
+    would otherwise write a log inspect_ai cannot read), and keep the identity (eval id, run id,
+    task) of the log at its location (a step returning log A under B's location would otherwise
+    overwrite B's header with A's).
+    """
+    from inspect_ai.log import EvalLog
+    from pydantic import ValidationError
+
+    failures: dict[Staged, BaseException] = {}
+    for item in items:
+        if item.log is None:
+            continue
+        shown = locations.display_path(item.location)
+        try:
+            data = item.log.model_dump(exclude={"samples"}, warnings=False)
+            EvalLog.model_validate(data)
+        except (ValidationError, ValueError, TypeError) as exc:
+            failures[item] = InvalidHeaderError(
+                f"Refusing to write an invalid header to {shown}: {_first_error(exc)}"
+            )
+            continue
+        state = session.state_of(item.source or item.location)
+        if state is not None and state.identity not in (None, identity(item.log)):
+            failures[item] = InvalidHeaderError(
+                f"Refusing to write the header of another eval to {shown} "
+                f"(eval_id {item.log.eval.eval_id}, the log is {state.identity[0]})"
+            )
+    return failures
+
+
+def _first_error(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError) and exc.errors():
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error.get("loc", ()))
+        return f"{where}: {error.get('msg', '')}" if where else str(error.get("msg", ""))
+    return one_line(exc)
+
+
+def _resolve_bases(copies: list[Staged], staged_edits: dict[str, Staged]) -> None:
+    """Point copies of edited logs at the edits' staged files (or write their header themselves).
+
+    A large S3 edit is staged server-side (no local file): its copies write the header instead.
+    """
+    for item in copies:
+        if item.base:
+            item.base = staged_edits[item.base].temp
+            if item.base:
+                item.log = None  # byte for byte the source's new version
+
+
+def _by_backend(items: list[Staged]) -> list[tuple[Backend, list[Staged]]]:
+    groups: dict[int, tuple[Backend, list[Staged]]] = {}
+    for item in items:
+        backend = backend_for(item.location)
+        groups.setdefault(id(backend), (backend, []))[1].append(item)
+    return list(groups.values())
+
+
+def _commit_all(items: list[Staged], session: Session) -> dict[Staged, BaseException]:
+    """Commit every staged write (local first, then S3); on any failure put back what was done."""
+    failures: dict[Staged, BaseException] = {}
+    for backend, group in sorted(_by_backend(items), key=lambda g: g[0] is not _local()):
+        failures = backend.commit_all(group, session)
+        if failures:
+            break
+    if failures:
+        return {**failures, **_rollback([i for i in items if i.committed], session)}
+    for backend, group in _by_backend(items):
+        backend.sync(group)
+    return {}
+
+
+def _local() -> Backend:
+    return backend_for("file:///")
+
+
+def _rollback(committed: list[Staged], session: Session) -> dict[Staged, BaseException]:
+    """Put back every committed write; return the ones that could not be put back.
+
+    A write that cannot be put back is left fully new (never broken); it is reported, not hidden.
+    """
+    stuck: dict[Staged, BaseException] = {}
+    for item in reversed(committed):
+        try:
+            backend_for(item.location).rollback(item, session)
+        except Exception as exc:
+            stuck[item] = CommitError(
+                f"Written, and could not be put back after the batch failed: {one_line(exc)}"
+            )
+    return stuck
+
+
+def _outcomes(
+    edits: Sequence[EvalLog],
+    copies: Sequence[CopyRequest],
+    items: list[Staged],
+    failures: dict[Staged, BaseException],
+    session: Session,
+) -> list[Outcome]:
+    by_edit = {i.location: i for i in items if not i.is_copy}
+    by_copy = {i.location: i for i in items if i.is_copy}
+    outcomes = [
+        _outcome(log.location, by_edit.get(log.location), None, failures, session) for log in edits
+    ]
+    outcomes += [_outcome(c.dest, by_copy.get(c.dest), c, failures, session) for c in copies]
+    return outcomes
+
+
+def _outcome(
+    location: str,
+    item: Staged | None,
+    request: CopyRequest | None,
+    failures: dict[Staged, BaseException],
+    session: Session,
+) -> Outcome:
+    source = request.source if request is not None else None
+    if item is None:
+        return Outcome(location, "unchanged", source=source)
+    if item in failures:
+        exc = failures[item]
+        status: Status = (
+            "conflict" if isinstance(exc, (WriteConflictError, LogVanishedError)) else "failed"
+        )
+        return Outcome(location, status, one_line(exc), source)
+    if failures:
+        return Outcome(
+            location, "not written", "held back: another log of the batch failed", source
+        )
+    header = request.header if request is not None else item.log
+    assert header is not None
+    session.remember(header, item.new_token)
+    if locations.is_s3(location) and isinstance(item.new_token, str):
+        header.etag = item.new_token
+    status = "copied" if item.is_copy and item.log is None else "written"
+    return Outcome(location, status, source=source, token=item.new_token)
+
+
+def _summary(failures: dict[Staged, BaseException]) -> str:
+    first, exc = next(iter(failures.items()))
+    more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+    text = one_line(exc)
+    shown = locations.display_path(first.location)
+    # Our own messages already name the log; don't say its path twice.
+    where = "" if shown in text or first.location in text else f"{shown}: "
+    return f"Nothing written: {where}{text}{more}"

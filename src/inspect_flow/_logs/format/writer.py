@@ -1,0 +1,43 @@
+"""The header writer both backends use: a new header into a private staged file.
+
+The local backend writes into the hidden temp file that later replaces the log; the S3 backend
+into a local copy of the object (or a local mirror of a large object's tail).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from inspect_flow._logs.format import headers
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
+
+
+def fmt(location: str) -> str:
+    """Return the log format of a location: ``json`` or ``eval``."""
+    return "json" if location.endswith(".json") else "eval"
+
+
+def write_header_into(log: EvalLog, file_path: str, log_format: str) -> None:
+    """Write ``log``'s header into the staged private file ``file_path`` and fsync it.
+
+    Args:
+        log: The edited header-only log.
+        file_path: A private local copy of the log (never the log itself).
+        log_format: ``eval`` or ``json``.
+    """
+    from inspect_ai.log import write_eval_log
+
+    # Ours first (same bytes as inspect_ai, without its per-call event loop, 12-thread zstd
+    # compressor or .json sample re-validation); inspect_ai's only if its serialiser moved.
+    replace = headers.replace_json_header if log_format == "json" else headers.replace_eval_header
+    if replace(file_path, log):
+        return
+    write_eval_log(log, file_path, format=log_format, header_only=True)  # type: ignore[arg-type]
+    fd = os.open(file_path, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # durable before it replaces the original
+    finally:
+        os.close(fd)

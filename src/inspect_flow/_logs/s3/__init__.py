@@ -1,0 +1,1 @@
+"""The S3 backend: conditional PUTs and multipart uploads that stay invisible until completed."""

@@ -1,0 +1,230 @@
+"""S3 writes: nothing is visible until the commit, and every commit is conditional.
+
+* A header edit of a small object is staged as its new bytes on local disk (from the body the
+  header read kept, or one GET) and committed with a PUT ``If-Match`` the version read. A large
+  ``.eval`` object is staged as a multipart upload that keeps its samples on the server (``tail``)
+  and committed by completing it.
+* A copy is staged as a multipart upload of the destination: server-side ``UploadPartCopy`` from
+  an S3 source (conditional on the source's ETag), or the copy's bytes uploaded as a part (a local
+  source, or a copy with its own header). Completing it is the commit, conditional on the
+  destination being absent (or, with ``overwrite``, still the version seen at staging; its old
+  version is first kept beside it as ``NAME.flowbak-…`` for rollback).
+
+Staging and commits run as coroutines on the s3fs event loop; rollback runs in the engine's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+
+from inspect_flow._errors import LogVanishedError, WriteConflictError
+from inspect_flow._logs import locations
+from inspect_flow._logs.backend import Staged
+from inspect_flow._logs.format.writer import fmt, write_header_into
+from inspect_flow._logs.s3 import client as s3
+from inspect_flow._logs.s3 import parts, tail
+from inspect_flow._logs.session import Session
+
+# A part uploaded in one request holds at most this much (S3's limit for UploadPart).
+MAX_PART_BYTES = 5 * 1024 * 1024 * 1024
+
+
+class S3Backend:
+    """The S3 implementation of the backend interface."""
+
+    def sweep(self, items: list[Staged], session: Session) -> None:
+        """Nothing to sweep up front: a large edit aborts its key's stale uploads while staging."""
+
+    def stage_all(self, items: list[Staged], session: Session) -> dict[Staged, BaseException]:
+        """Stage every item concurrently (bounded) on the s3fs loop."""
+        if not items:
+            return {}
+
+        async def one(item: Staged) -> None:
+            await (_stage_copy if item.is_copy else _stage_edit)(item, session)
+
+        outcomes = s3.run_all(one, items)
+        return {i: o for i, o in zip(items, outcomes, strict=True) if isinstance(o, BaseException)}
+
+    def commit_all(self, items: list[Staged], session: Session) -> dict[Staged, BaseException]:
+        """Commit every item concurrently (bounded): each commit is conditional on its own."""
+        if not items:
+            return {}
+
+        async def one(item: Staged) -> None:
+            await (_commit_copy if item.is_copy else _commit_edit)(item, session)
+
+        outcomes = s3.run_all(one, items)
+        return {i: o for i, o in zip(items, outcomes, strict=True) if isinstance(o, BaseException)}
+
+    def rollback(self, item: Staged, session: Session) -> None:
+        """Put the old version back, if nobody wrote over ours since (a copy: remove it)."""
+        token = item.new_token if isinstance(item.new_token, str) else None
+        if item.is_copy:
+            if item.backup:
+                s3.run(s3.copy_object(item.backup, item.location))
+            else:
+                s3.run(s3.delete_object(item.location))
+            item.committed = False
+            return
+        if isinstance(item.pending, tail.TailEdit) and token is not None:
+            restored = s3.run(tail.restore(item.pending, token))  # the old tail, samples kept
+        else:
+            with open(item.backup, "rb") as f:
+                old = f.read()
+            restored = s3.run(s3.put_object(item.location, old, if_match=token))
+        item.committed = False
+        # The old bytes are back under a new ETag: what we read is current again.
+        state = session.state_of(item.location)
+        if state is not None:
+            state.token = restored
+
+    def discard(self, item: Staged, session: Session) -> None:
+        """Abort an upload never completed; remove the scratch and a copy's backup object."""
+        pending, item.pending = item.pending, None
+        if isinstance(pending, tail.TailEdit):
+            s3.run(tail.discard(pending, session))
+        elif isinstance(pending, parts.Upload):
+            s3.run(parts.abort(pending, session.cleanup))
+        if item.is_copy and item.backup:
+            try:
+                s3.run(s3.delete_object(item.backup))
+            except Exception as exc:
+                session.cleanup.note(f"Could not remove the backup {item.backup}: {exc}")
+        if item.scratch:
+            shutil.rmtree(item.scratch, ignore_errors=True)
+
+    def sync(self, items: list[Staged]) -> None:
+        """Nothing to do: a completed S3 write is durable."""
+
+
+BACKEND = S3Backend()
+
+
+# ------------------------------------------------------------------------------------- edits
+
+
+async def _stage_edit(item: Staged, session: Session) -> None:
+    """Stage the object's new version, checking it is still the version read.
+
+    Raises:
+        WriteConflictError: The object changed since it was read.
+        LogVanishedError: The object no longer exists.
+    """
+    assert item.log is not None
+    location = item.location
+    expected = item.expected if isinstance(item.expected, str) else None
+    body = session.take_body(location, expected) if expected else None
+    item.scratch = tempfile.mkdtemp(prefix="inspect-flow-stage-")
+    if body is None and expected and fmt(location) == "eval":
+        # a large object: keep its samples on the server when it is large enough (tail)
+        item.pending, body = await tail.stage(
+            item.log, expected, item.scratch, write_header_into, session
+        )
+        if item.pending is not None:
+            return
+    if body is None:
+        body, etag, _ = await s3.get_object(location, if_match=expected)
+        expected = etag
+    item.expected = expected
+    item.backup = os.path.join(item.scratch, "old")
+    with open(item.backup, "wb") as f:
+        f.write(body)
+    item.temp = os.path.join(item.scratch, "new." + fmt(location))
+    shutil.copyfile(item.backup, item.temp)
+    await asyncio.to_thread(write_header_into, item.log, item.temp, fmt(location))
+
+
+async def _commit_edit(item: Staged, session: Session) -> None:
+    """Replace the object with the staged version if it is still the version staged from."""
+    if isinstance(item.pending, tail.TailEdit):
+        item.new_token = await tail.commit(item.pending, session)  # kept: rollback needs it
+        item.committed = True
+        return
+    with open(item.temp, "rb") as f:
+        body = f.read()
+    expected = item.expected if isinstance(item.expected, str) else None
+    item.new_token = await s3.put_object(item.location, body, if_match=expected)
+    item.committed = True
+
+
+# ------------------------------------------------------------------------------------ copies
+
+
+async def _stage_copy(item: Staged, session: Session) -> None:
+    """Stage the copy as a multipart upload of the destination (invisible until completed).
+
+    Raises:
+        WriteConflictError: The destination appeared since the copy was planned (without
+            ``overwrite``), or the source changed since it was read.
+        LogVanishedError: The source no longer exists.
+    """
+    assert item.source is not None
+    existing = await s3.head_etag(item.location)
+    if existing is not None and not item.overwrite:
+        raise _appeared(item.location)
+    item.expected = existing
+    etag = item.source_token if isinstance(item.source_token, str) else None
+    if locations.is_s3(item.source) and item.log is None and not item.base:
+        found = await s3.head(item.source)
+        if found is None:
+            raise LogVanishedError(f"Log no longer exists: {item.source}")
+        if etag and found[0] != etag:
+            raise WriteConflictError(f"Log changed since it was read (ETag differs): {item.source}")
+        item.pending = await parts.stage(
+            item.location, found[1], b"", found[0], source=item.source, report=session.cleanup
+        )
+        return
+    item.scratch = tempfile.mkdtemp(prefix="inspect-flow-stage-")
+    item.temp = os.path.join(item.scratch, "copy." + fmt(item.location))
+    if item.base:
+        shutil.copyfile(item.base, item.temp)
+    elif locations.is_s3(item.source):
+        body = session.take_body(item.source, etag) if etag else None
+        if body is None:
+            body, _, _ = await s3.get_object(item.source, if_match=etag)
+        with open(item.temp, "wb") as f:
+            f.write(body)
+    else:
+        from inspect_flow._logs.local.backend import copy_local_source
+
+        await asyncio.to_thread(copy_local_source, item.source, item.source_token, item.temp)
+    if item.log is not None:
+        await asyncio.to_thread(write_header_into, item.log, item.temp, fmt(item.location))
+    if os.path.getsize(item.temp) > MAX_PART_BYTES:
+        raise ValueError(f"copies with a new header are limited to 5 GiB on S3: {item.location}")
+    with open(item.temp, "rb") as f:
+        body = f.read()
+    item.pending = await parts.stage(item.location, 0, body, None, report=session.cleanup)
+
+
+def _appeared(location: str) -> WriteConflictError:
+    return WriteConflictError(
+        f"A log appeared at the destination since the copy was planned: {location}"
+    )
+
+
+async def _commit_copy(item: Staged, session: Session) -> None:
+    """Complete the copy's upload: only onto an absent destination, or the version staged over."""
+    upload, item.pending = item.pending, None
+    existing = item.expected if isinstance(item.expected, str) else None
+    if existing is not None:  # overwrite: keep the old version beside it, for rollback
+        item.backup = f"{item.location}.flowbak-{uuid.uuid4().hex[:12]}"
+        try:
+            await s3.copy_object(item.location, item.backup, existing)
+        except BaseException:
+            await parts.abort(upload, session.cleanup)
+            raise
+    try:
+        item.new_token = await parts.complete(
+            upload, existing, absent=existing is None, report=session.cleanup
+        )
+    except WriteConflictError as exc:
+        if existing is None:
+            raise _appeared(item.location) from exc
+        raise
+    item.committed = True
