@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from helpers.cli import flow_cli, write_file
 
-from inspect_flow._logs import normalize
+from inspect_flow._logs import expand_paths, normalize
 from inspect_flow._store import store_get
 
 
@@ -101,3 +103,33 @@ def test_store_read_of_a_missing_store_runs_everything(proj: Path) -> None:
     assert "Store not found: no logs to reuse" in result.stderr
     assert len(eval_logs(proj / "logs")) == 2
     assert len(stored(proj)) == 2
+
+
+def test_store_and_logs_on_s3(proj: Path, s3_bucket: str) -> None:
+    # Subprocesses: deltalake's queries hold the GIL while they fetch, and the test S3 server
+    # runs in this process.
+    def flow(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "inspect_flow", *args],
+            cwd=proj,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    store = f"{s3_bucket}/store"
+    first = flow("run", "spec.py", "--log-dir", f"{s3_bucket}/first", "--store", store)
+    assert first.returncode == 0, first.stderr
+    assert "✓ Imported 2 new logs to store" in first.stderr
+    second = flow(
+        "run", "spec.py", "--log-dir", f"{s3_bucket}/second", "--store", store, "--store-read"
+    )
+    assert second.returncode == 0, second.stderr
+    assert "Running 2 tasks (2 tasks complete)" in second.stdout
+    assert second.stdout.splitlines()[-1] == "Completed 2 tasks"
+    names = {
+        side: sorted(loc.rsplit("/", 1)[1] for loc in expand_paths([f"{s3_bucket}/{side}"]))
+        for side in ("first", "second")
+    }
+    assert names["first"] == names["second"], "the second run reused the first run's logs"
