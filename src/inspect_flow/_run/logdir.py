@@ -86,10 +86,16 @@ def read_handle(handle_file: str) -> str | None:
 
 def write_handle(handle_file: str, run_dir: str) -> None:
     """Record the run folder in a handle file (one line: a local path or a URL)."""
-    from inspect_flow._logs import is_local, local_path, write_text
+    from inspect_flow._logs import write_text
 
-    shown = local_path(run_dir) if is_local(run_dir) else run_dir
-    write_text(os.path.abspath(handle_file), shown + "\n")
+    write_text(os.path.abspath(handle_file), user_path(run_dir) + "\n")
+
+
+def user_path(location: str) -> str:
+    """Return a location as users pass it around: a local path, or the URL."""
+    from inspect_flow._logs import is_local, local_path
+
+    return local_path(location) if is_local(location) else location
 
 
 def _shown(location: str) -> str:

@@ -16,12 +16,12 @@ run with ``resume`` continues them (``RunInterrupted``).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from inspect_flow._errors import FlowUsageError
+from inspect_flow._run.logdir import user_path
 from inspect_flow._run.store import StoreUse
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ def plan_run(
     from inspect_flow._logs import normalize
     from inspect_flow._run.evalset import eval_set_options
     from inspect_flow._run.logdir import resolve_run_dir
-    from inspect_flow._run.store import store_use
+    from inspect_flow._run.store import merge_store_logs, store_message, store_use
     from inspect_flow._spec.load import expand_spec
     from inspect_flow._spec.runopts import apply_run_options
 
@@ -223,12 +223,12 @@ def plan_run(
     store_logs = 0
     if use.read and use.location is not None:
         with _phase(phase, "store") as done:
-            found = _from_store(table, use, run_dir, base, dry_run)
+            found = merge_store_logs(table, use, run_dir, base, dry_run)
             if found is None:
                 done("Store not found: no logs to reuse")
             else:
                 table, copies, store_logs = found
-                done(_store_message(len(copies), dry_run))
+                done(store_message(len(copies), dry_run))
     allow_dirty = expanded.options.log_dir_allow_dirty if expanded.options else None
     problems = []
     if table.unrecognized and not allow_dirty:
@@ -253,55 +253,12 @@ def plan_run(
     )
 
 
-def _store_message(found: int, dry_run: bool) -> str:
-    logs = f"{found} existing log{'s' if found != 1 else ''} in store"
-    if not found:
-        return "No matching logs in store"
-    then = " (dry run: nothing copied)" if dry_run else ". Copying to log directory"
-    return f"Found {logs}{then}"
-
-
 def _phase(phase: Phase | None, name: str) -> Any:
     from contextlib import nullcontext
 
     if phase is not None:
         return phase(name)
     return nullcontext(lambda _message: None)
-
-
-def _from_store(
-    table: CheckResult, use: StoreUse, run_dir: str, base: str, dry_run: bool
-) -> tuple[CheckResult, list[tuple[str, str]], int] | None:
-    """Put the store's better logs into the table; return it, the copies to make and logs read.
-
-    Returns None when the store does not exist.
-    """
-    from inspect_flow._logs import basename, join
-    from inspect_flow._run.store import store_matches
-
-    found, read = store_matches(use, table.spec_tasks, base)
-    if found is None:
-        return None
-    tasks = list(table.tasks)
-    copies: list[tuple[str, str]] = []
-    for index, (mine, theirs) in enumerate(zip(table.tasks, found.tasks, strict=True)):
-        source = theirs.log_file
-        if mine.complete or source is None or theirs.samples <= mine.samples:
-            continue
-        if source.startswith(run_dir.rstrip("/") + "/"):
-            continue  # already in the run folder, so already matched
-        dest = join(run_dir, basename(source))
-        copies.append((source, dest))
-        tasks[index] = dataclasses.replace(
-            mine,
-            log_file=source if dry_run else dest,
-            samples=theirs.samples,
-            tags=theirs.tags,
-            reason=theirs.reason,
-            duplicate_logs=[*([mine.log_file] if mine.log_file else []), *mine.duplicate_logs],
-        )
-    result = dataclasses.replace(table, tasks=tasks, is_complete=all(t.complete for t in tasks))
-    return result, copies, read
 
 
 def execute_run(plan: RunPlan) -> RunResult:
@@ -314,18 +271,20 @@ def execute_run(plan: RunPlan) -> RunResult:
     """
     if plan.dry_run:
         return RunResult(
-            success=plan.table.is_complete, logs=[], log_dir=_path(plan.log_dir), plan=plan
+            success=plan.table.is_complete, logs=[], log_dir=user_path(plan.log_dir), plan=plan
         )
     if plan.problems:
         raise FlowUsageError(plan.problems[0])
     from inspect_flow._check import spec_env
     from inspect_flow._run.evalset import run_eval_set
     from inspect_flow._run.logdir import write_handle
+    from inspect_flow._run.records import write_records
+    from inspect_flow._run.store import copy_from_store
 
     if plan.handle_file:
         write_handle(plan.handle_file, plan.log_dir)
-    copied = _copy_from_store(plan.copies)
-    _write_records(plan)
+    copied = copy_from_store(plan.copies)
+    write_records(plan)
     with spec_env(plan.spec.env):
         try:
             if plan.table.spec_tasks:
@@ -333,12 +292,12 @@ def execute_run(plan: RunPlan) -> RunResult:
             else:  # nothing to run (eval_set would call an empty set a failure)
                 success, logs = True, []
         except KeyboardInterrupt as exc:
-            raise RunInterrupted(_path(plan.log_dir)) from exc
+            raise RunInterrupted(user_path(plan.log_dir)) from exc
     after = _match_folder(plan)
     result = RunResult(
         success=success,
         logs=logs,
-        log_dir=_path(plan.log_dir),
+        log_dir=user_path(plan.log_dir),
         plan=plan,
         after=after,
         copied=copied,
@@ -353,87 +312,6 @@ def execute_run(plan: RunPlan) -> RunResult:
         except Exception as exc:  # the logs are written; the failure is the store's alone
             result.store_error = f"Could not index the logs in the store: {one_line(exc)}"
     return result
-
-
-def _path(location: str) -> str:
-    """Return a location as users pass it around: a local path, or the URL."""
-    from inspect_flow._logs import is_local, local_path
-
-    return local_path(location) if is_local(location) else location
-
-
-def _copy_from_store(copies: list[tuple[str, str]]) -> list[str]:
-    """Copy store logs into the run folder, all or nothing (an existing destination is kept).
-
-    Raises:
-        FlowError: A store log cannot be read any more.
-        CommitError: A copy failed; none of the copies were left behind.
-
-    """
-    if not copies:
-        return []
-    from inspect_flow._errors import FlowError
-    from inspect_flow._logs import (
-        CopyRequest,
-        Session,
-        commit_batch,
-        display_path,
-        existing_logs,
-        read_headers,
-    )
-
-    taken = existing_logs([dest for _, dest in copies])
-    wanted = [(source, dest) for source, dest in copies if dest not in taken]
-    with Session() as session:
-        read = read_headers([source for source, _ in wanted], session=session)
-        for where, reason in read.errors.items():
-            raise FlowError(f"Could not read the store's log {display_path(where)}: {reason}")
-        headers = {log.location: log for log in read.logs}
-        requests = [
-            CopyRequest(
-                source,
-                dest,
-                headers[source].model_copy(update={"location": dest}),
-                source_etag=headers[source].etag,
-            )
-            for source, dest in wanted
-        ]
-        outcomes = commit_batch([], requests, session)
-    return [o.location for o in outcomes if o.changed_storage]
-
-
-def _write_records(plan: RunPlan) -> None:
-    """Write ``flow.yaml`` (the resolved spec) and ``flow-requirements.txt`` into the run folder.
-
-    Raises:
-        FlowError: A record cannot be written (the run does not start).
-
-    """
-    from inspect_flow._errors import FlowError
-    from inspect_flow._logs import display_path, join, write_text
-    from inspect_flow._spec.dump import spec_yaml
-
-    resolved = plan.spec.model_copy(
-        update={"log_dir": _path(plan.log_dir), "log_dir_create_unique": False}
-    )
-    records = {"flow.yaml": spec_yaml(resolved), "flow-requirements.txt": _requirements()}
-    for name, text in records.items():
-        location = join(plan.log_dir, name)
-        try:
-            write_text(location, text)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise FlowError(f"Could not write {display_path(location)}: {reason}") from exc
-
-
-def _requirements() -> str:
-    """Return the installed distributions as ``name==version`` lines (sorted)."""
-    from importlib.metadata import distributions
-
-    found = {
-        (d.metadata["Name"] or "").lower(): d.version for d in distributions() if d.metadata["Name"]
-    }
-    return "".join(f"{name}=={version}\n" for name, version in sorted(found.items()))
 
 
 def _match_folder(plan: RunPlan) -> CheckResult:

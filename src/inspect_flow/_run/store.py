@@ -6,11 +6,14 @@ default store (``auto``), reading off, writing on. ``none`` means no store.
 
 Reading: every stored log is matched to the spec's tasks the way ``flow check`` matches a log
 directory (same identity, same counting of valid samples, the store filters applied); the best
-log of each task (most valid samples, then the most recently completed) is the candidate.
+log of each task (most valid samples, then the most recently completed) is the candidate, and it
+is copied into the run folder when it beats the task's best log there (one all-or-nothing batch
+of the storage seam).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -131,3 +134,86 @@ def index_logs(use: StoreUse, locations: list[str]) -> Any:
     if quiet_import is not None:
         return quiet_import(locations)
     return store.import_log_path(locations, recursive=False)
+
+
+def store_message(found: int, dry_run: bool) -> str:
+    logs = f"{found} existing log{'s' if found != 1 else ''} in store"
+    if not found:
+        return "No matching logs in store"
+    then = " (dry run: nothing copied)" if dry_run else ". Copying to log directory"
+    return f"Found {logs}{then}"
+
+
+def merge_store_logs(
+    table: CheckResult, use: StoreUse, run_dir: str, base: str, dry_run: bool
+) -> tuple[CheckResult, list[tuple[str, str]], int] | None:
+    """Put the store's better logs into the table; return it, the copies to make and logs read.
+
+    Returns None when the store does not exist.
+    """
+    from inspect_flow._logs import basename, join
+    from inspect_flow._run.store import store_matches
+
+    found, read = store_matches(use, table.spec_tasks, base)
+    if found is None:
+        return None
+    tasks = list(table.tasks)
+    copies: list[tuple[str, str]] = []
+    for index, (mine, theirs) in enumerate(zip(table.tasks, found.tasks, strict=True)):
+        source = theirs.log_file
+        if mine.complete or source is None or theirs.samples <= mine.samples:
+            continue
+        if source.startswith(run_dir.rstrip("/") + "/"):
+            continue  # already in the run folder, so already matched
+        dest = join(run_dir, basename(source))
+        copies.append((source, dest))
+        tasks[index] = dataclasses.replace(
+            mine,
+            log_file=source if dry_run else dest,
+            samples=theirs.samples,
+            tags=theirs.tags,
+            reason=theirs.reason,
+            duplicate_logs=[*([mine.log_file] if mine.log_file else []), *mine.duplicate_logs],
+        )
+    result = dataclasses.replace(table, tasks=tasks, is_complete=all(t.complete for t in tasks))
+    return result, copies, read
+
+
+def copy_from_store(copies: list[tuple[str, str]]) -> list[str]:
+    """Copy store logs into the run folder, all or nothing (an existing destination is kept).
+
+    Raises:
+        FlowError: A store log cannot be read any more.
+        CommitError: A copy failed; none of the copies were left behind.
+
+    """
+    if not copies:
+        return []
+    from inspect_flow._errors import FlowError
+    from inspect_flow._logs import (
+        CopyRequest,
+        Session,
+        commit_batch,
+        display_path,
+        existing_logs,
+        read_headers,
+    )
+
+    taken = existing_logs([dest for _, dest in copies])
+    wanted = [(source, dest) for source, dest in copies if dest not in taken]
+    with Session() as session:
+        read = read_headers([source for source, _ in wanted], session=session)
+        for where, reason in read.errors.items():
+            raise FlowError(f"Could not read the store's log {display_path(where)}: {reason}")
+        headers = {log.location: log for log in read.logs}
+        requests = [
+            CopyRequest(
+                source,
+                dest,
+                headers[source].model_copy(update={"location": dest}),
+                source_etag=headers[source].etag,
+            )
+            for source, dest in wanted
+        ]
+        outcomes = commit_batch([], requests, session)
+    return [o.location for o in outcomes if o.changed_storage]
