@@ -1,10 +1,13 @@
 """Tiny offline tasks for the run tests: solvers never call the model.
 
 Every task's second sample raises ``KeyboardInterrupt`` while ``FLOW_TEST_STOP`` is set (what
-Ctrl-C does to a running eval) and fails while ``FLOW_TEST_FAIL`` is set.
+Ctrl-C does to a running eval) and fails while ``FLOW_TEST_FAIL`` is set. With
+``FLOW_TEST_SIGNAL=INT`` (or ``KILL``) the second sample sends that signal to its own process: a
+real Ctrl-C, or a crash.
 """
 
 import os
+import signal
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import Sample
@@ -18,6 +21,8 @@ def answer() -> Solver:
     """Answer with the target, without calling the model."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
+        if state.sample_id == 2 and os.environ.get("FLOW_TEST_SIGNAL"):
+            os.kill(os.getpid(), getattr(signal, "SIG" + os.environ["FLOW_TEST_SIGNAL"]))
         if state.sample_id == 2 and os.environ.get("FLOW_TEST_STOP"):
             raise KeyboardInterrupt
         if state.sample_id == 2 and os.environ.get("FLOW_TEST_FAIL"):
