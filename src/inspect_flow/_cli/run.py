@@ -10,6 +10,7 @@ import click
 
 from inspect_flow._cli.check import CHECK_ACTIONS, EXIT_INCOMPLETE, spec_options_with
 from inspect_flow._cli.common import apply_display_options, display_options
+from inspect_flow._cli.runopts import run_option
 
 if TYPE_CHECKING:
     from inspect_flow._run import RunPlan, RunResult
@@ -25,12 +26,7 @@ RUN_ACTIONS = (*CHECK_ACTIONS, ("store", "Check store for logs"))
 @click.option(
     "--dry-run", is_flag=True, help="Show what would run and what is complete; run nothing."
 )
-@click.option(
-    "--log-dir-allow-dirty",
-    is_flag=True,
-    default=None,
-    help="Allow logs of other tasks in the log directory.",
-)
+@run_option("log_dir_allow_dirty")
 @click.option(
     "--handle-file",
     metavar="FILE",
@@ -38,39 +34,17 @@ RUN_ACTIONS = (*CHECK_ACTIONS, ("store", "Check store for logs"))
     default=None,
     help="Write the run's log directory to FILE; with --resume, continue the run it names.",
 )
-@click.option("--venv", is_flag=True, envvar="INSPECT_FLOW_VENV", help="Not supported by run.")
+@run_option("venv", help="Not supported by run.")
 @click.option(
     "--resume",
     is_flag=True,
     help="Continue the latest run (its unique log directory) instead of starting a new one.",
 )
-@click.option(
-    "--log-dir-create-unique/--no-log-dir-create-unique",
-    default=None,
-    help="Run in a new timestamped subdirectory of the log directory.",
-)
-@click.option(
-    "--store-write/--no-store-write",
-    default=None,
-    help="Index the completed logs in the store (default: on).",
-)
-@click.option(
-    "--store-read/--no-store-read",
-    default=None,
-    help="Copy the best matching log of each task from the store (default: off).",
-)
-@click.option(
-    "--store-filter",
-    "store_filters",
-    multiple=True,
-    help="Log filter a store log must pass to be reused. Can be repeated.",
-)
-@click.option(
-    "--store",
-    default=None,
-    envvar="INSPECT_FLOW_STORE",
-    help="The store: `auto` (the default store), `none`, or a path (relative to the CWD).",
-)
+@run_option("log_dir_create_unique")
+@run_option("store_write")
+@run_option("store_read")
+@run_option("store_filter")
+@run_option("store")
 @spec_options_with(
     "Limit the number of samples to run (same as --set options.limit=N).",
     "Log directory to run in instead of the spec's (relative to the CWD; s3:// works).",
@@ -89,7 +63,7 @@ def run_command(
     log_dir_create_unique: bool | None,
     store_write: bool | None,
     store_read: bool | None,
-    store_filters: tuple[str, ...],
+    store_filter: tuple[str, ...],
     store: str | None,
     limit: int | None,
     log_dir: str | None,
@@ -135,7 +109,7 @@ def run_command(
             store=store,
             store_read=store_read,
             store_write=store_write,
-            store_filter=list(store_filters) or None,
+            store_filter=list(store_filter) or None,
             display=display if ctx.get_parameter_source("display") in given else None,
             log_level=log_level if ctx.get_parameter_source("log_level") in given else None,
             phase=status.phase,
