@@ -6,27 +6,16 @@ waiting. Both leave the run folder resumable: ``--resume`` completes it in place
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers.cli import flow_cli
+from helpers.cli import flow_cli, flow_subprocess
 
 
 def run_in_subprocess(proj: Path, signal_name: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FLOW_TEST_SIGNAL": signal_name}
-    args = ["run", "spec.py", "--log-dir-create-unique", "--handle-file", "run.txt"]
-    return subprocess.run(
-        [sys.executable, "-m", "inspect_flow", *args],
-        cwd=proj,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    args = ("run", "spec.py", "--log-dir-create-unique", "--handle-file", "run.txt")
+    return flow_subprocess(*args, cwd=proj, env={"FLOW_TEST_SIGNAL": signal_name})
 
 
 @pytest.mark.parametrize(("signal_name", "code"), [("INT", 130), ("KILL", -9)])

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
-from helpers.cli import flow_cli, write_file
+from helpers.cli import flow_cli, flow_subprocess, write_file
 
 from inspect_flow._logs import expand_paths, normalize
 from inspect_flow._store import store_get
@@ -109,14 +108,7 @@ def test_store_and_logs_on_s3(proj: Path, s3_bucket: str) -> None:
     # Subprocesses: deltalake's queries hold the GIL while they fetch, and the test S3 server
     # runs in this process.
     def flow(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "inspect_flow", *args],
-            cwd=proj,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        return flow_subprocess(*args, cwd=proj)
 
     store = f"{s3_bucket}/store"
     first = flow("run", "spec.py", "--log-dir", f"{s3_bucket}/first", "--store", store)
