@@ -175,11 +175,13 @@ def plan_run(
         store_read: Reuse matching logs from the store (default: the spec's, else off).
         store_write: Index completed logs in the store (default: the spec's, else on).
         store_filter: Filters a stored log must pass to be reused.
-        display: inspect's display for the eval set.
+        display: inspect's display for the eval set (default: Flow's display when it is not
+            ``full``, e.g. after ``init(display="none")``; otherwise inspect's default).
         log_level: inspect's log level for the eval set.
         phase: Runs each phase (``instantiate``, ``logs``, ``store``), as for ``check``.
 
     """
+    from inspect_flow import _output
     from inspect_flow._check import check, spec_env
     from inspect_flow._init import ensure_initialised
     from inspect_flow._logs import normalize
@@ -237,6 +239,8 @@ def plan_run(
             f"The log dir holds {count} log{'s' if count != 1 else ''} of other tasks: run in a "
             "fresh log dir, or allow them with --log-dir-allow-dirty"
         )
+    if display is None and _output.display() != "full":
+        display = _output.display()  # init(display="none") quiets the eval set too
     options = eval_set_options(expanded, table.spec_tasks, display=display, log_level=log_level)
     return RunPlan(
         spec=expanded,
