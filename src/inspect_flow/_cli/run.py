@@ -114,7 +114,10 @@ def run_command(
             log_level=log_level if ctx.get_parameter_source("log_level") in given else None,
             phase=status.phase,
         )
-        if not (plan.store.read and plan.store.location is not None):
+        if plan.store.location is None:
+            with status.action("store") as action:
+                action.done("No store")
+        elif not plan.store.read:
             with status.action("store") as action:
                 action.done("Not read (--store-read is off)")
     if as_json:
