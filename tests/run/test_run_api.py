@@ -87,3 +87,17 @@ def test_a_store_log_that_vanished_before_the_copy_fails_the_run_cleanly(proj: P
         execute_run(plan)
     assert eval_logs(proj / "second") == [], "no copy is left half-made, nothing ran"
     assert len(eval_logs(proj / "first")) == 1
+
+
+def test_two_runs_never_share_a_new_unique_folder(proj: Path) -> None:
+    from inspect_flow._errors import FlowError
+    from inspect_flow._run import execute_run, plan_run
+
+    spec = load_spec("spec.py")
+    plan = plan_run(spec, store="none", log_dir_create_unique=True)
+    folder = Path(plan.log_dir.removeprefix("file://"))
+    folder.mkdir(parents=True)  # another run took the name between plan and start
+    (folder / "theirs.txt").write_text("another run's file")
+    with pytest.raises(FlowError, match="was created by another run meanwhile"):
+        execute_run(plan)
+    assert sorted(p.name for p in folder.iterdir()) == ["theirs.txt"], "nothing written there"

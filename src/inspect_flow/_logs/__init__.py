@@ -55,6 +55,7 @@ _EXPORTS: dict[str, str] = {
     # cleanup
     "CleanupReport": "inspect_flow._logs.cleanup",
     # small text files next to logs, run folders
+    "create_folder": "inspect_flow._logs.textfiles",
     "list_dirs": "inspect_flow._logs.textfiles",
     "read_text": "inspect_flow._logs.textfiles",
     "write_text": "inspect_flow._logs.textfiles",
@@ -88,7 +89,7 @@ if TYPE_CHECKING:
         Token,
         fingerprint,
     )
-    from inspect_flow._logs.textfiles import list_dirs, read_text, write_text
+    from inspect_flow._logs.textfiles import create_folder, list_dirs, read_text, write_text
     from inspect_flow._logs.tree import remove_tree
 
 __all__ = [
@@ -103,6 +104,7 @@ __all__ = [
     "basename",
     "check_copy_plan",
     "commit_batch",
+    "create_folder",
     "count_samples",
     "dirname",
     "display_path",

@@ -1,4 +1,4 @@
-"""Small text files next to logs (``flow.yaml``, a run's handle file) and listing run folders.
+"""Small text files next to logs (``flow.yaml``, a run's handle file) and run folders.
 
 Local writes go to a temp file in the same directory that is then renamed into place, so a reader
 never sees half a file; S3 objects appear only once their upload completes.
@@ -50,6 +50,22 @@ def read_text(location: str) -> str | None:
             return f.read()
     except FileNotFoundError:
         return None
+
+
+def create_folder(location: str) -> bool:
+    """Create a new folder (and its parents); False when it already exists.
+
+    On S3 there are no folders: nothing is created and the answer is True.
+    """
+    if not paths.is_local(location):
+        return True
+    path = paths.local_path(location)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        return False
+    return True
 
 
 def list_dirs(location: str) -> list[str]:

@@ -60,6 +60,7 @@ class RunPlan:
         dry_run: Only report; write nothing.
         handle_file: Where to record the run folder.
         problems: Why the run cannot start (a dirty log dir).
+        new_folder: The run folder is a new unique folder (created when the run starts).
 
     """
 
@@ -74,6 +75,7 @@ class RunPlan:
     dry_run: bool = False
     handle_file: str | None = None
     problems: list[str] = field(default_factory=list)
+    new_folder: bool = False
 
     @property
     def complete(self) -> int:
@@ -254,6 +256,7 @@ def plan_run(
         dry_run=dry_run,
         handle_file=handle_file,
         problems=problems,
+        new_folder=unique and not resume,
     )
 
 
@@ -280,11 +283,18 @@ def execute_run(plan: RunPlan) -> RunResult:
     if plan.problems:
         raise FlowUsageError(plan.problems[0])
     from inspect_flow._check import spec_env
+    from inspect_flow._errors import FlowError
+    from inspect_flow._logs import create_folder, display_path
     from inspect_flow._run.evalset import run_eval_set
     from inspect_flow._run.logdir import write_handle
     from inspect_flow._run.records import write_records
     from inspect_flow._run.store import copy_from_store
 
+    if plan.new_folder and not create_folder(plan.log_dir):
+        raise FlowError(
+            f"The run folder {display_path(plan.log_dir)} was created by another run meanwhile: "
+            "run again for a folder of its own"
+        )
     if plan.handle_file:
         write_handle(plan.handle_file, plan.log_dir)
     copied = copy_from_store(plan.copies)
