@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from helpers.logs import LogFactory
 
-from inspect_flow import _init
+from inspect_flow import _runtime
 
 
 @pytest.fixture
 def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_init, "_initialised", False)
+    monkeypatch.setattr(_runtime, "_initialised", False)
     for name in ("FLOW_DOTENV_SPEC", "FLOW_DOTENV_CWD", "FLOW_DOTENV_KEPT"):
         monkeypatch.delenv(name, raising=False)
 
@@ -60,3 +60,35 @@ def test_a_step_called_from_python_loads_the_cwd_env_file(
     assert tag([str(p) for p in logs], add=["x"])[0].tags == ["x"]
     assert os.environ["FLOW_DOTENV_CWD"] == "from-cwd"
     assert os.environ["FLOW_DOTENV_KEPT"] == "from-environment"  # never overridden
+
+
+@pytest.mark.parametrize("level", ["trace", "http", "DEBUG", "notset", "critical"])
+def test_init_accepts_every_cli_log_level(fresh: None, level: str) -> None:
+    import logging
+
+    from inspect_flow._runtime import LOG_LEVELS
+    from inspect_flow.api import init
+
+    previous = logging.getLogger().level
+    try:
+        init(log_level=level, dotenv_base_dir=None)
+        assert logging.getLogger().level == LOG_LEVELS[level.lower()]
+    finally:
+        logging.getLogger().setLevel(previous)
+
+
+def test_init_rejects_an_unknown_level_or_display(fresh: None) -> None:
+    from inspect_flow.api import FlowUsageError, init
+
+    with pytest.raises(FlowUsageError, match="Invalid log level 'loud'"):
+        init(log_level="loud")
+    with pytest.raises(FlowUsageError, match="Invalid display"):
+        init(display="loud")
+
+
+def test_cli_log_level_choices_are_the_runtime_table() -> None:
+    from inspect_flow._cli.check import check_command
+    from inspect_flow._runtime import LOG_LEVELS
+
+    option = next(p for p in check_command.params if p.name == "log_level")
+    assert list(option.type.choices) == list(LOG_LEVELS)  # type: ignore[attr-defined]

@@ -264,7 +264,7 @@ def test_interrupt_removes_the_venv(
 ) -> None:
     import tempfile
 
-    from inspect_flow import _check_venv
+    from inspect_flow._check import venv as _check_venv
     from inspect_flow._spec.models import FlowDependencies
     from inspect_flow.api import check, load_spec
 

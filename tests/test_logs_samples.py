@@ -18,8 +18,8 @@ from inspect_ai.log import (
     write_eval_log,
 )
 
+from inspect_flow._check.counting import valid_samples, valid_samples_all
 from inspect_flow._logs import count_samples
-from inspect_flow._spec.counting import valid_samples, valid_samples_all
 
 
 def _completed(path: str) -> int:

@@ -21,12 +21,12 @@ from inspect_flow._cli.params import (
     StepSignature,
     description,
     first_paragraph,
-    parse_key_values,
-    parse_maybe_json,
     python_only_message,
     step_signature,
 )
-from inspect_flow._errors import UserFileError
+from inspect_flow._errors import FlowUsageError, UserFileError
+from inspect_flow._keyvalue import parse_key_values
+from inspect_flow._keyvalue import parse_value as parse_maybe_json
 
 if TYPE_CHECKING:
     from decimal import Decimal as OnlyForTyping
@@ -662,11 +662,11 @@ def test_parse_maybe_json_edge_cases() -> None:
     assert parse_maybe_json(" 3 ") == 3
 
 
-def test_parse_key_values_errors_are_bad_parameter() -> None:
+def test_parse_key_values_errors_are_usage_errors() -> None:
     assert parse_key_values(["a=1", "a=x", "b=a=b"]) == {"a": "x", "b": "a=b"}
-    with pytest.raises(click.BadParameter) as info:
+    with pytest.raises(FlowUsageError) as info:
         parse_key_values(["ok=1", "nope"])
-    assert info.value.format_message() == "Invalid value: Expected key=value format, got: nope"
+    assert str(info.value) == "Invalid value: Expected key=value format, got: nope"
 
 
 def test_step_signature_is_a_dataclass_with_public_fields() -> None:

@@ -11,6 +11,7 @@ from inspect_flow import _spec
 from inspect_flow._lazy import lazy_dir, lazy_exports
 
 __version__ = "0.14.0"
+"""The version of inspect_flow: defined here only (pyproject.toml reads it from here)."""
 
 # name -> module that defines it (the spec models and helpers: every name of _spec.__all__)
 _EXPORTS: dict[str, str] = {

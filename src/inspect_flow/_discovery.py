@@ -13,16 +13,14 @@ Nothing here imports inspect_ai: discovery runs on every CLI start and must stay
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import logging
 import re
 import sys
 import threading
-import traceback
 from dataclasses import dataclass
-from importlib.machinery import SourceFileLoader
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from inspect_flow._errors import FlowUsageError, UserFileError
 from inspect_flow._registry import (
@@ -47,19 +45,24 @@ class _Loaded:
     module: ModuleType
     steps: dict[str, StepInfo]
     filters: dict[str, FilterInfo]
+    value: Any = None  # what its last statement produces (a _flow.py may give a FlowSpec)
 
 
 _loaded: dict[Path, _Loaded] = {}
 # A file that failed is not executed again: its side effects already ran once, and the same error is
 # the honest answer to every later lookup.
 _failed: dict[Path, UserFileError] = {}
-_appended_paths: list[str] = []
+_warned: set[Path] = set()  # untrusted _flow.py files already warned about
 _lock = threading.RLock()
 _entry_points_loaded = False
 
 
 def flow_files(start: str | Path | None = None) -> list[Path]:
-    """Return the ``_flow.py`` files in ``start`` (default: CWD) and every parent up to ``/``.
+    """Return the trusted ``_flow.py`` files in ``start`` (default: CWD) and its parents.
+
+    A file that another user owns, that every user may write, or that sits in a world-writable
+    folder without the sticky bit is left out with a warning, unless trusted explicitly
+    (``inspect_flow._userfiles.TRUSTED_PATHS_ENV``).
 
     Args:
         start: The directory to start from (a file means its directory).
@@ -68,11 +71,32 @@ def flow_files(start: str | Path | None = None) -> list[Path]:
         Resolved paths, nearest first (the order of precedence).
 
     """
+    from inspect_flow._userfiles import untrusted_reason
+
     directory = Path(start).resolve() if start is not None else Path.cwd().resolve()
     if directory.is_file():
         directory = directory.parent
     candidates = (d / FLOW_FILE for d in (directory, *directory.parents))
-    return [c for c in candidates if c.is_file()]
+    found = []
+    for candidate in candidates:
+        if not candidate.is_file():
+            continue
+        reason = untrusted_reason(candidate)
+        if reason is None:
+            found.append(candidate)
+        elif candidate not in _warned:
+            _warned.add(candidate)
+            _warn_untrusted(candidate, reason)
+    return found
+
+
+def _warn_untrusted(path: Path, reason: str) -> None:
+    from inspect_flow import _output
+    from inspect_flow._userfiles import TRUSTED_PATHS_ENV
+
+    _output.warn(
+        f"Not executing {path}: {reason}. To trust it, set {TRUSTED_PATHS_ENV}={path.parent}"
+    )
 
 
 def load_flow_files(start: str | Path | None = None) -> list[Path]:
@@ -92,6 +116,19 @@ def load_flow_files(start: str | Path | None = None) -> list[Path]:
     chain = [_load(path) for path in reversed(files)]
     _reinstate(chain)
     return files
+
+
+def flow_file_value(path: str | Path) -> Any:
+    """Return what a ``_flow.py``'s last statement produces (executing it once per process).
+
+    An expression or a single assignment gives its value; anything else (a trailing function
+    definition, say) gives None: such a file breaks nothing.
+
+    Raises:
+        UserFileError: The file failed to execute.
+
+    """
+    return _load(Path(path).resolve()).value
 
 
 def load_python_file(path: str | Path, base_dir: str | Path | None = None) -> ModuleType:
@@ -253,63 +290,22 @@ def _load(path: Path) -> _Loaded:
 
 
 def _execute(path: Path) -> _Loaded:
+    from inspect_flow._userfiles import execute, last_value
+
     steps_before = dict(registered_steps())
     filters_before = dict(registered_filters())
-    name = _module_name(path)
-    loader = SourceFileLoader(name, str(path))
-    spec = importlib.util.spec_from_loader(name, loader)
-    assert spec is not None  # a SourceFileLoader always yields a spec
-    module = importlib.util.module_from_spec(spec)
-    # In sys.modules while (and after) executing: dataclasses, pickle and typing look it up there.
-    sys.modules[name] = module
-    directory = str(path.parent)
-    sys.path.insert(0, directory)  # sibling imports (`from my_steps import x`) resolve first
     try:
-        loader.exec_module(module)
-    except BaseException as exc:
-        del sys.modules[name]  # a half-executed module must not be found by name
-        if not isinstance(exc, (Exception, SystemExit)):
-            raise  # KeyboardInterrupt: propagates as is and is not cached
-        error = UserFileError(str(path), _error_line(exc, path), _error_message(exc, path))
+        executed = execute(path, _module_name(path))
+        value = last_value(executed, str(path), strict=False)
+    except UserFileError as error:
         _failed[path] = error
-        raise error from exc
-    finally:
-        _demote_path(directory)
+        raise
     return _Loaded(
-        module=module,
+        module=executed.module,
         steps={k: v for k, v in registered_steps().items() if steps_before.get(k) is not v},
         filters={k: v for k, v in registered_filters().items() if filters_before.get(k) is not v},
+        value=value,
     )
-
-
-def _demote_path(directory: str) -> None:
-    """Move ``directory`` from the front of sys.path to the end.
-
-    Kept (at lowest priority) so that imports done lazily inside a step's body still find sibling
-    modules, but no longer first, so a user directory cannot shadow stdlib or installed packages for
-    the rest of the process.
-    """
-    if directory in sys.path:
-        sys.path.remove(directory)  # removes the first occurrence: the one we inserted
-    if directory not in sys.path:
-        sys.path.append(directory)
-        _appended_paths.append(directory)
-
-
-def _error_line(exc: BaseException, path: Path) -> int | None:
-    if isinstance(exc, SyntaxError) and exc.filename == str(path):
-        return exc.lineno
-    line = None
-    for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code.co_filename == str(path):
-            line = lineno  # keep the last (innermost) frame in this file
-    return line
-
-
-def _error_message(exc: BaseException, path: Path) -> str:
-    if isinstance(exc, SyntaxError) and exc.filename == str(path):
-        return f"{type(exc).__name__}: {exc.msg}"  # the line is already in the location
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _reinstate(chain: list[_Loaded]) -> None:
@@ -333,12 +329,11 @@ def _reinstate(chain: list[_Loaded]) -> None:
 def _reset_for_tests() -> None:
     """Forget every loaded file and entry point (tests share one process)."""
     global _entry_points_loaded
-    for record in _loaded.values():
+    for path, record in _loaded.items():
         sys.modules.pop(record.module.__name__, None)
+        if str(path.parent) in sys.path:
+            sys.path.remove(str(path.parent))
     _loaded.clear()
     _failed.clear()
-    for directory in _appended_paths:
-        if directory in sys.path:
-            sys.path.remove(directory)
-    _appended_paths.clear()
+    _warned.clear()
     _entry_points_loaded = False

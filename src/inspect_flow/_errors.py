@@ -5,7 +5,25 @@ The library raises these; only ``inspect_flow._cli.errors`` maps them to message
 
 from __future__ import annotations
 
+import enum
 from typing import Any
+
+
+class ExitCode(enum.IntEnum):
+    """The exit codes of ``flow`` (the one table; ``inspect_flow._cli.errors`` maps errors to them).
+
+    OK: success. FAILURE: no logs, I/O errors, conflicts, a partial failure, unreadable logs.
+    USAGE: a bad option or value, an unknown step or filter, a nonexistent PATH. INCOMPLETE:
+    ``check``/``run`` found an incomplete task. USER_FILE: a broken ``_flow.py``, step file, spec
+    or user function (its path and line shown). INTERRUPTED: Ctrl-C.
+    """
+
+    OK = 0
+    FAILURE = 1
+    USAGE = 2
+    INCOMPLETE = 3
+    USER_FILE = 4
+    INTERRUPTED = 130
 
 
 class FlowError(Exception):
@@ -31,19 +49,29 @@ class PathNotFoundError(FlowError, FileNotFoundError):
     """A PATH given by the user does not exist."""
 
 
+class PathUnreadableError(FlowError, PermissionError):
+    """A PATH given by the user exists but cannot be read (permissions)."""
+
+
 class UserFileError(FlowError):
-    """A user Python file (``_flow.py``, a step file, a spec) failed to load.
+    """A user Python file (``_flow.py``, a step file, a spec) or user function failed.
+
+    The message reads ``Error loading <file>:<line>: <what>`` when the file failed while it was
+    loaded, ``Error in <file>:<line>: <what>`` when Flow called user code later (a step or
+    log filter that called ``sys.exit``).
 
     Attributes:
         path: The file that failed.
         line: The line in that file where it failed, when known.
     """
 
-    def __init__(self, path: str, line: int | None, message: str) -> None:
+    def __init__(
+        self, path: str, line: int | None, message: str, during: str | None = "loading"
+    ) -> None:
         self.path = path
         self.line = line
         where = f"{path}:{line}" if line else path
-        super().__init__(f"Error loading {where}: {message}")
+        super().__init__(f"Error {during or 'in'} {where}: {message}")
 
 
 class WriteConflictError(FlowError):
@@ -72,7 +100,7 @@ class InvalidHeaderError(FlowError):
 
 
 class StoreUnavailableError(FlowError):
-    """The Flow Store is not available (missing, or not supported by this build)."""
+    """The Flow Store is not available (missing, or unreachable)."""
 
 
 class StoreNotFoundError(StoreUnavailableError, ValueError):

@@ -7,7 +7,6 @@ entry points, then by unique ``/name`` suffix. inspect_ai is imported only for t
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
@@ -23,6 +22,9 @@ LogFilter: TypeAlias = Callable[["EvalLog"], bool]
 
 FilterSpec: TypeAlias = "str | LogFilter"
 """What users may pass where a filter is expected: a callable, a name, or ``file.py@name``."""
+
+FilterSpecs: TypeAlias = "FilterSpec | Sequence[FilterSpec] | None"
+"""Zero, one or several filter specs (the ``filter=``/``exclude=`` arguments of the API)."""
 
 _F = TypeVar("_F", bound=Callable[..., object])
 
@@ -83,7 +85,7 @@ def resolve_filter(
 
 
 def resolve_filters(
-    specs: str | LogFilter | Sequence[str | LogFilter] | None,
+    specs: FilterSpecs,
     base_dir: str | Path | None = None,
 ) -> list[tuple[str, LogFilter]]:
     """Resolve zero, one or several filter specs (see ``resolve_filter``), keeping their order."""
@@ -101,8 +103,13 @@ def apply_filter(name: str, func: LogFilter, log: EvalLog) -> bool:
         FilterFailedError: The filter raised; the message names the filter, the log and the error.
 
     """
+    from inspect_flow._userfiles import calling
+
     try:
-        return bool(func(log))
+        with calling(func, f"log filter '{name}'"):
+            return bool(func(log))
+    except FlowError:
+        raise  # sys.exit in the filter: a UserFileError naming its file and line
     except Exception as exc:
         location = str(log.location or "<log>")
         where = _raise_site(exc, func)
@@ -157,11 +164,8 @@ def _from_registry(name: str, base_dir: str | Path | None) -> FilterInfo:
 
 def _raise_site(exc: BaseException, func: LogFilter) -> str:
     """Return `` (file:line)``: the innermost traceback frame in ``func``'s file, if any."""
+    from inspect_flow._userfiles import failing_line
+
     code = getattr(func, "__code__", None)
-    if code is None:
-        return ""
-    site = ""
-    for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code.co_filename == code.co_filename:
-            site = f" ({code.co_filename}:{lineno})"
-    return site
+    line = failing_line(exc, code.co_filename) if code is not None else None
+    return f" ({code.co_filename}:{line})" if code is not None and line else ""

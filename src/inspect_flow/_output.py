@@ -120,6 +120,29 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+def short_repr(value: object, limit: int = 60) -> str:
+    """Return ``repr(value)`` shortened for a one-line display (the step-call line).
+
+    Like ``repr`` (dict order kept), except that a string or other value whose repr is longer than
+    ``limit`` keeps its start and end around ``...``, and a list or dict shows its first eight
+    items then ``...``.
+    """
+    items = 8
+    if isinstance(value, dict):
+        shown = [f"{short_repr(k, limit)}: {short_repr(v, limit)}" for k, v in value.items()]
+        more = ", ..." if len(shown) > items else ""
+        return "{" + ", ".join(shown[:items]) + more + "}"
+    if isinstance(value, list):
+        shown = [short_repr(v, limit) for v in value[: items + 1]]
+        more = ", ..." if len(shown) > items else ""
+        return "[" + ", ".join(shown[:items]) + more + "]"
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return text[:half] + "..." + text[-half:]
+
+
 def print_renderable(renderable: object, *, stderr: bool = False) -> None:
     """Print a rich renderable (a table, a tree) to stdout, or stderr when asked."""
     _console(stderr=stderr).print(renderable)

@@ -1,6 +1,7 @@
 """The Python API: steps, reports, completeness checks, specs, runs (mirrors ``flow``).
 
-Names are imported lazily, so ``from inspect_flow.api import tag`` in a ``_flow.py`` does not pull
+The exceptions a caller may catch are exported too (all derive from ``FlowError``). Names are
+imported lazily, so ``from inspect_flow.api import tag`` in a ``_flow.py`` does not pull
 in inspect_ai (or the spec machinery) before a command needs it.
 """
 
@@ -12,16 +13,21 @@ from inspect_flow._errors import (
     CommitError,
     FlowError,
     FlowUsageError,
+    InvalidHeaderError,
     LogVanishedError,
     NoLogsError,
     PathNotFoundError,
+    PathUnreadableError,
+    StepOptionError,
     StoreNotFoundError,
     StoreUnavailableError,
     StoreVersionError,
+    UserFileError,
     WriteConflictError,
 )
-from inspect_flow._init import init
+from inspect_flow._filters import FilterFailedError
 from inspect_flow._lazy import lazy_dir, lazy_exports
+from inspect_flow._runtime import init
 
 _EXPORTS: dict[str, str] = {
     "run_step": "inspect_flow._steps.run",
@@ -75,14 +81,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CommitError",
+    "FilterFailedError",
     "FlowError",
     "FlowUsageError",
+    "InvalidHeaderError",
     "LogVanishedError",
     "NoLogsError",
     "PathNotFoundError",
+    "PathUnreadableError",
+    "StepOptionError",
     "StoreNotFoundError",
     "StoreUnavailableError",
     "StoreVersionError",
+    "UserFileError",
     "WriteConflictError",
     "init",
     "run_step",

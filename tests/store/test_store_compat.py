@@ -99,7 +99,9 @@ def test_a_table_without_identifiers_is_migrated(
 
 def test_empty_identifiers_are_recomputed(work: Path, project: dict[str, list[Path]]) -> None:
     a0 = project["a"][0]
-    make_014_table(work / "st", [(uri(a0), "")])
+    raw = f"file://{work}/x/../logs/a/{a0.name}"  # the same log, as Flow 0.14 may have stored it
+    make_014_table(work / "st", [(uri(a0), ""), (raw, None)])
     store = store_get("st", create=False)
-    assert store.update_identifiers() == 1
+    assert store.update_identifiers() == 2
     assert store.identifiers() == {uri(a0): identifier(a0)}
+    assert {r["task_identifier_3"] for r in read_table(work / "st")} == {identifier(a0)}

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers.logs import LogFactory
 from helpers.s3 import upload_dir
 from helpers.store import read_table, uri
@@ -28,10 +29,17 @@ import sys
 from inspect_flow.api import store_get
 
 store = store_get(sys.argv[1], create=False)
+store.get_logs()  # warm up (imports, the table) before the race starts
+store.import_log_path([])
+import inspect_ai.log  # noqa: E402, F401
 sys.stdin.readline()
 for path in sys.argv[2:]:
-    result = store.import_log_path(path)
-    assert result.ok and len(result.imported) == 2, result
+    if path.startswith("remove:"):
+        result = store.remove_log_prefix(path[len("remove:"):])
+        assert len(result.removed) == 2, result
+    else:
+        result = store.import_log_path(path)
+        assert result.ok and len(result.imported) == 2, result
 print("done", flush=True)
 """
 
@@ -78,6 +86,19 @@ def test_two_local_writers_keep_every_row(work: Path, make_logs: LogFactory) -> 
     assert store_get("st").get_logs() == set(expected)
 
 
+def test_removals_racing_imports_remove_exactly_their_rows(
+    work: Path, make_logs: LogFactory
+) -> None:
+    old = _dirs(work, make_logs, "old")
+    store = store_get("st")
+    for directory in old:
+        store.import_log_path(str(directory))
+    new = _dirs(work, make_logs, "new")
+    _race("st", [[str(d) for d in new], [f"remove:{d}" for d in old]], work)
+    expected = sorted(uri(p) for d in new for p in d.iterdir())
+    assert [row["log_path"] for row in read_table(work / "st")] == expected
+
+
 def test_two_s3_writers_keep_every_row(
     work: Path, make_logs: LogFactory, s3_bucket: str, s3_client: Any
 ) -> None:
@@ -104,3 +125,34 @@ def test_two_s3_writers_keep_every_row(
         check=True,
     )
     assert json.loads(listed.stdout)["logs"] == sorted(expected)
+
+
+def test_a_conflicting_commit_is_retried_on_a_fresh_snapshot(
+    work: Path, make_logs: LogFactory
+) -> None:
+    from deltalake import DeltaTable
+    from deltalake.exceptions import CommitFailedError
+    from helpers.store import table_path
+
+    from inspect_flow._store.table import with_retries
+
+    logs = make_logs(work / "logs", n=2)
+    store_get("st").import_log_path("logs")
+    stale = DeltaTable(table_path(work / "st"))  # a snapshot taken before another writer's delete
+    DeltaTable(table_path(work / "st")).delete(f"log_path = '{uri(logs[0])}'")
+    attempts: list[str] = []
+
+    def delete_second() -> None:
+        table = stale if not attempts else DeltaTable(table_path(work / "st"))
+        attempts.append("stale" if table is stale else "fresh")
+        table.delete(f"log_path = '{uri(logs[1])}'")
+
+    with_retries(delete_second)
+    assert attempts == ["stale", "fresh"]  # the stale commit conflicted and was re-planned
+    assert read_table(work / "st") == []
+
+    def always_stale() -> None:
+        stale.delete(f"log_path = '{uri(logs[1])}'")
+
+    with pytest.raises(CommitFailedError):
+        with_retries(always_stale, attempts=2)

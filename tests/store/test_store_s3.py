@@ -89,3 +89,22 @@ def test_copy_to_s3_indexes_the_copies(
     copies = sorted(f"{dest}/{p.name}" for p in logs)
     assert json.loads(copied.stdout)["store"]["indexed"] == copies
     assert listed("st", work) == sorted(copies + ["file://" + str(p) for p in logs])
+
+
+def test_copy_from_s3_into_a_local_store(
+    work: Path, make_logs: LogFactory, s3_bucket: str, s3_client: Any
+) -> None:
+    # the store is local, so this runs in-process (only S3 *store* reads need a subprocess)
+    from helpers.cli import flow_cli
+    from helpers.store import read_table
+
+    make_logs(work / "src", n=2)
+    make_logs(work / "src" / "sub", n=1, fmt="json")
+    uploaded = upload_dir(work / "src", f"{s3_bucket}/logs", s3_client)
+    result = flow_cli(
+        "store", "import", "dest", "--copy-from", f"{s3_bucket}/logs", "--store", "st"
+    )
+    assert result.code == 0, result
+    copies = sorted("file://" + str(work / "dest" / u.split("/logs/", 1)[1]) for u in uploaded)
+    assert [row["log_path"] for row in read_table(work / "st")] == copies
+    assert (work / "dest" / "sub").is_dir()

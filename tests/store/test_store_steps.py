@@ -171,3 +171,47 @@ def test_store_none_means_no_store(work: Path, project: dict[str, list[Path]]) -
     assert not (work / "none").exists()
     with pytest.raises(Exception, match="No logs found"):
         run_step(tag, [], add=["n"])
+
+
+def test_a_nested_call_cannot_attach_a_store(work: Path, project: dict[str, list[Path]]) -> None:
+    from inspect_flow import step
+    from inspect_flow._errors import FlowUsageError
+
+    @step
+    def outer(logs):  # type: ignore[no-untyped-def]
+        return tag(logs, add=["inner"], store="st")
+
+    with pytest.raises(FlowUsageError, match="only taken by the outermost step call"):
+        outer([str(p) for p in project["a"]])
+    assert not (work / "st").exists()
+    assert all(read_header(p).tags == [] for p in project["a"])
+
+
+def test_a_failed_commit_still_indexes_what_earlier_flushes_wrote(
+    work: Path, project: dict[str, list[Path]]
+) -> None:
+    store_get("st")
+    write_file(
+        work / "_flow.py",
+        """
+        import os
+        from inspect_flow import step, StepResult
+        from inspect_flow.api import tag
+
+        @step
+        def flush_now(logs):
+            return StepResult(tag(logs, add=["one"]), flush=True)
+
+        @step
+        def two_batches(logs):
+            flush_now(logs[:2])
+            last = logs[2].location.removeprefix("file://")
+            os.utime(last, (1, 1))  # someone else changes the last log: its commit conflicts
+            return tag(logs[2:], add=["two"])
+        """,
+    )
+    result = flow_cli("step", "two_batches", "logs/a", "--store", "st", "--json")
+    assert result.code == 1, result
+    first_two = sorted(uri(p) for p in project["a"])[:2]
+    assert _stored(work) == first_two
+    assert json.loads(result.stdout)["store"]["indexed"] == first_two

@@ -1,8 +1,8 @@
-"""Exceptions → one line on stderr + an exit code, in one place.
+"""Exceptions → one line on stderr + an exit code (``inspect_flow._errors.ExitCode``), in one place.
 
 0 ok · 1 failure (no logs, I/O, conflicts, partial failure) · 2 usage (bad option/value, unknown
 step or filter, nonexistent PATH) · 3 ``check``/``run`` incomplete · 4 a broken ``_flow.py``, step
-file or spec (path and line shown) · 130 interrupted. Tracebacks are shown only with
+file, spec or user function (path and line shown) · 130 interrupted. Tracebacks are shown only with
 ``--log-level debug`` or ``INSPECT_FLOW_TRACEBACK=1``.
 """
 
@@ -17,6 +17,7 @@ import traceback
 import click
 
 from inspect_flow._errors import (
+    ExitCode,
     FlowError,
     FlowUsageError,
     NoLogsError,
@@ -25,23 +26,16 @@ from inspect_flow._errors import (
     one_line,
 )
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
-EXIT_USER_FILE = 4
-EXIT_INTERRUPTED = 130
-
 
 def exit_code_for(exc: BaseException) -> int:
     """Return the exit code for an exception that escaped a command."""
     if isinstance(exc, KeyboardInterrupt):
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     if isinstance(exc, (click.UsageError, FlowUsageError, PathNotFoundError)):
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if isinstance(exc, UserFileError):
-        return EXIT_USER_FILE
-    return EXIT_FAILURE
+        return ExitCode.USER_FILE
+    return ExitCode.FAILURE
 
 
 def message_for(exc: BaseException) -> str:

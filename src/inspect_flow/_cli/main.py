@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from inspect_flow import __version__
+from inspect_flow._errors import ExitCode
 
 # name -> (module, attribute, one-line help). Help is listed here so `flow --help` imports nothing.
 _COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -89,17 +90,19 @@ def run(argv: list[str] | None = None, **extra: Any) -> int:
         result = flow.main(args=args, prog_name="flow", standalone_mode=False, **extra)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else "")
-        return 2
+        return ExitCode.USAGE
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):
             return report(exc.__cause__)
         click.echo("✗ Aborted", err=True)
-        return 1
+        return ExitCode.FAILURE
     except BaseException as exc:  # noqa: BLE001 - the one place every error becomes an exit code
-        if isinstance(exc, SystemExit):
-            return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+        if isinstance(exc, SystemExit):  # user code called sys.exit: never end flow silently
+            from inspect_flow._userfiles import exit_error
+
+            return report(exit_error(exc, what="user code"))
         return report(exc)
     return result if isinstance(result, int) else 0
 
@@ -121,7 +124,7 @@ def _load_dotenv() -> None:
     Done before parsing so ``.env`` can supply option values (``INSPECT_FLOW_DISPLAY``, ...).
     The command's options then set the display and logging, so Flow counts as initialised.
     """
-    from inspect_flow._init import load_dotenv_near, mark_initialised
+    from inspect_flow._runtime import load_dotenv_near, mark_initialised
 
     load_dotenv_near(".")
     mark_initialised()

@@ -1,25 +1,25 @@
 """The ONE mapping from a step's signature + Google docstring to click parameters, and back.
 
-`parse_maybe_json` / `parse_key_values` are shared with `metadata --set` and `flow check -A/--set`.
+Dict-typed options are parsed by the one `key=value` parser (`inspect_flow._keyvalue`).
 """
 
 from __future__ import annotations
 
 import collections.abc
 import inspect
-import json
 import linecache
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union, get_args, get_origin
 
 import click
 import docstring_parser
 
-from inspect_flow._errors import UserFileError
+from inspect_flow._errors import FlowUsageError, UserFileError
+from inspect_flow._keyvalue import parse_key_values
 
 RESERVED: frozenset[str] = frozenset(
     {"store", "filter", "exclude", "recursive", "dry_run", "display", "log_level", "json", "help"}
@@ -99,7 +99,10 @@ def _convert(spec: _Spec, value: Any) -> Any:
     if spec.kind == "tuple":
         return tuple(value)
     if spec.kind == "dict":
-        return parse_key_values(value)
+        try:
+            return parse_key_values(value)
+        except FlowUsageError as exc:  # a click error, so usage is shown as for other options
+            raise click.BadParameter(str(exc).removeprefix("Invalid value: ")) from exc
     if spec.kind == "any":
         return str(value)
     return value
@@ -299,40 +302,6 @@ def python_only_message(step_name: str, names: list[str]) -> str:
         f"Step '{step_name}' has required Python-only parameter(s) ({', '.join(names)}) "
         "and cannot be run from the CLI."
     )
-
-
-def parse_maybe_json(value: str) -> Any:
-    """Parse a CLI value that may be JSON.
-
-    `True`/`False` (Python spelling) become booleans; otherwise `json.loads` is tried (so
-    `42`, `1.5`, `null`, `"quoted"`, `[1, "x"]`, `NaN` parse) and, if that fails, the raw
-    string is returned unchanged.
-    """
-    if value in ("True", "False"):
-        return value == "True"
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
-def parse_key_values(items: Iterable[str]) -> dict[str, Any]:
-    """Parse repeated `key=value` items into a dict (values via `parse_maybe_json`).
-
-    Each item is split at its first `=`; a repeated key keeps its last value.
-
-    Raises:
-        click.BadParameter: An item has no `=` (rendered `Invalid value: Expected key=value
-            format, got: <item>`, exit 2).
-
-    """
-    result: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"Expected key=value format, got: {item}")
-        result[key] = parse_maybe_json(value)
-    return result
 
 
 def first_paragraph(doc: str | None) -> str:

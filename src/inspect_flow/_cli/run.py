@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from inspect_flow._cli.check import CHECK_ACTIONS, EXIT_INCOMPLETE, spec_options_with
+from inspect_flow._cli.check import CHECK_ACTIONS, spec_options_with
 from inspect_flow._cli.common import apply_display_options, display_options
 from inspect_flow._cli.runopts import run_option
 
@@ -75,7 +75,7 @@ def run_command(
     """Run a spec."""
     from inspect_flow import _output
     from inspect_flow._cli.check import load_spec_from_cli
-    from inspect_flow._errors import FlowError
+    from inspect_flow._errors import ExitCode, FlowError
     from inspect_flow._logs import display_path, normalize
     from inspect_flow._run import execute_run, plan_run
 
@@ -121,7 +121,7 @@ def run_command(
             with status.action("store") as action:
                 action.done("Not read (--store-read is off)")
     if as_json:
-        from inspect_flow._cli.check import render_json
+        from inspect_flow._cli.render.check import render_json
 
         render_json(plan.table)
         return
@@ -139,13 +139,13 @@ def run_command(
     if result.store_error:
         raise FlowError(result.store_error)
     if not result.success:
-        ctx.exit(EXIT_INCOMPLETE)
+        ctx.exit(ExitCode.INCOMPLETE)
 
 
 def render_plan(plan: RunPlan) -> None:
     """Print the pre-run table, ``Running N tasks (M tasks complete)``, the store copies."""
     from inspect_flow import _output
-    from inspect_flow._cli.check import render_text
+    from inspect_flow._cli.render.check import render_text
     from inspect_flow._logs import display_path
 
     total, complete = len(plan.table.tasks), plan.complete

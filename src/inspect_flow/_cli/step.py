@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from inspect_flow._cli.common import apply_display_options, display_options
+from inspect_flow._errors import ExitCode
 from inspect_flow._registry import StepInfo
 
 GROUP_HELP = """Run workflow steps on eval logs.
@@ -161,7 +162,7 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
         raise click.UsageError(exc.cli_message, ctx) from exc
     render_step_report(report, values["as_json"])
     if not report.ok:
-        ctx.exit(1)
+        ctx.exit(ExitCode.FAILURE)
 
 
 def _step_store(ctx: click.Context, value: str | None, has_paths: bool) -> Any:
@@ -225,17 +226,21 @@ def no_step_message(name: str, file: str, steps: dict[str, StepInfo]) -> str:
 class StepGroup(click.Group):
     """``flow step``: built-ins, ``_flow.py`` steps, entry points, and ``file.py[@STEP]`` forms."""
 
-    def _registry(self) -> dict[str, StepInfo]:
+    def _registry(self, *, entry_points: bool = False) -> dict[str, StepInfo]:
+        """Return the steps: built-ins and the ``_flow.py`` chain, plus entry points if asked."""
         import inspect_flow._steps.builtins  # noqa: F401 - registers tag, metadata, copy
         from inspect_flow._discovery import load_entry_points, load_flow_files
         from inspect_flow._registry import registered_steps
 
-        load_entry_points()
-        load_flow_files()
+        if entry_points:
+            load_entry_points()
+        load_flow_files()  # after entry points: a _flow.py step wins over a package's
         return registered_steps()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(self._registry())
+        # Listing every step (``flow step --help``) is the one time installed packages are
+        # imported up front; running a step imports them only when its name is not found.
+        return sorted(self._registry(entry_points=True))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name.endswith(".py"):
@@ -249,6 +254,8 @@ class StepGroup(click.Group):
                 raise click.UsageError(no_step_message(step_name, file, steps), ctx)
             return build_step_command(info, cmd_name)
         info = self._registry().get(cmd_name)
+        if info is None:  # not built in nor in a _flow.py: maybe an installed package has it
+            info = self._registry(entry_points=True).get(cmd_name)
         return build_step_command(info) if info else None
 
     def resolve_command(

@@ -2,22 +2,27 @@
 
 The rules are inspect_ai's ``list_eval_logs`` rules: ``.eval`` files, and ``.json`` files whose name
 starts with an ISO timestamp; newest first. Unlike Flow 0.14, a PATH that does not exist is an
-error.
+error, a PATH that cannot be read is a permission error, and a subfolder that cannot be listed is
+reported (in ``errors``, or as an error when the caller passes none), never skipped silently.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Sequence
 from typing import Any
 
-from inspect_flow._errors import FlowUsageError, PathNotFoundError
+from inspect_flow._errors import FlowError, FlowUsageError, PathNotFoundError, PathUnreadableError
 from inspect_flow._logs import locations as paths
 from inspect_flow._logs.s3.client import s3_filesystem
 
 
 def expand_paths(
-    user_paths: Sequence[str], recursive: bool = True, base_dir: str | None = None
+    user_paths: Sequence[str],
+    recursive: bool = True,
+    base_dir: str | None = None,
+    errors: dict[str, str] | None = None,
 ) -> list[str]:
     """Expand PATHs into log locations (URIs), in the order given, without duplicates.
 
@@ -25,59 +30,110 @@ def expand_paths(
         user_paths: Log files or directories, local or ``s3://``.
         recursive: Whether directories are searched recursively.
         base_dir: Directory relative local paths are resolved against (default: the CWD).
+        errors: Receives each subfolder that could not be listed (location → reason); None:
+            such a folder is an error.
 
     Returns:
         Log locations; within each directory, newest modification time first.
 
     Raises:
         PathNotFoundError: A PATH does not exist.
-        FlowUsageError: A PATH names a file that is not an eval log.
+        PathUnreadableError: A PATH cannot be read (permissions).
+        FlowUsageError: A PATH names a file that is not an eval log, or is a bare ``s3://``.
+        FlowError: A subfolder cannot be listed and ``errors`` is None.
     """
     seen: dict[str, None] = {}
+    found_errors: dict[str, str] = {}
     for user_path in user_paths:
-        for location in _expand_one(user_path, recursive, base_dir):
+        for location in _expand_one(user_path, recursive, base_dir, found_errors):
             seen.setdefault(location, None)
+    _report(found_errors, errors)
     return list(seen)
 
 
-def list_log_files(directory: str, recursive: bool = True) -> list[str]:
+def list_log_files(
+    directory: str, recursive: bool = True, errors: dict[str, str] | None = None
+) -> list[str]:
     """List the logs in a directory location; a missing directory yields ``[]``.
 
     Args:
         directory: A local path, ``file://`` URI or ``s3://`` prefix.
         recursive: Whether to search subdirectories.
+        errors: As for ``expand_paths`` (the directory itself included).
+
+    Raises:
+        FlowUsageError: ``directory`` is a bare ``s3://``.
+        FlowError: A folder cannot be listed and ``errors`` is None.
     """
     location = paths.normalize(directory)
+    found_errors: dict[str, str] = {}
     if paths.is_local(location):
         root = paths.local_path(location)
-        return _sorted(_walk_local(root, recursive)) if os.path.isdir(root) else []
-    s3_filesystem().invalidate_cache()  # never answer from a stale s3fs listing cache
-    return _sorted(_walk_s3(location, recursive))
+        found = _walk_local(root, recursive, found_errors) if os.path.isdir(root) else []
+    else:
+        _require_bucket(directory, location)
+        s3_filesystem().invalidate_cache()  # never answer from a stale s3fs listing cache
+        found = _walk_s3(location, recursive)
+    _report(found_errors, errors)
+    return _sorted(found)
 
 
-def _expand_one(user_path: str, recursive: bool, base_dir: str | None) -> list[str]:
+def _report(found: dict[str, str], errors: dict[str, str] | None) -> None:
+    if errors is not None:
+        errors.update(found)
+    elif found:
+        where, reason = next(iter(found.items()))
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise FlowError(f"Cannot list folder {paths.display_path(where)}: {reason}{more}")
+
+
+def _expand_one(
+    user_path: str, recursive: bool, base_dir: str | None, errors: dict[str, str]
+) -> list[str]:
     location = paths.normalize(user_path, base_dir)
     if paths.is_local(location):
         local = paths.local_path(location)
         if os.path.isdir(local):
-            return _sorted(_walk_local(local, recursive))
+            if not os.access(local, os.R_OK | os.X_OK):
+                raise PathUnreadableError(f"Permission denied: {user_path}")
+            return _sorted(_walk_local(local, recursive, errors))
         if not os.path.exists(local):
             raise PathNotFoundError(f"Path not found: {user_path}")
         _require_log_name(user_path, paths.basename(location))
         return [location]
+    _require_bucket(user_path, location)
     fs = s3_filesystem()
     fs.invalidate_cache()  # s3fs caches listings: a long-lived process must see the bucket now
     key = location[len("s3://") :]
     try:
-        if fs.isfile(key):
+        kind = _s3_kind(fs, key)
+        if kind == "file":
             _require_log_name(user_path, paths.basename(location))
             return [location]
         found = _walk_s3(location, recursive)
-        if not found and not fs.isdir(key):
+        if not found and kind != "directory":
             raise PathNotFoundError(f"Path not found: {user_path}")
     except FileNotFoundError as exc:
         raise PathNotFoundError(f"Path not found: {user_path}") from exc
     return _sorted(found)
+
+
+def _s3_kind(fs: Any, key: str) -> str | None:
+    """Return ``file``, ``directory`` or None (nothing there).
+
+    Unlike ``fs.isfile``, which answers False to any error, a failure to ask (a timeout, access
+    denied) is raised at once instead of costing a second round of requests.
+    """
+    try:
+        return str(fs.info(key).get("type"))
+    except FileNotFoundError:
+        return None
+
+
+def _require_bucket(user_path: str, location: str) -> None:
+    """Refuse an S3 PATH without a bucket: all of S3 is never walked."""
+    if paths.is_s3(location) and not location[len("s3://") :].strip("/"):
+        raise FlowUsageError(f"Invalid PATH {user_path!r}: name a bucket (s3://BUCKET[/PREFIX])")
 
 
 def _require_log_name(user_path: str, name: str) -> None:
@@ -85,7 +141,7 @@ def _require_log_name(user_path: str, name: str) -> None:
         raise FlowUsageError(f"Not an eval log file (expected .eval or .json): {user_path}")
 
 
-def _walk_local(root: str, recursive: bool) -> list[tuple[str, float]]:
+def _walk_local(root: str, recursive: bool, errors: dict[str, str]) -> list[tuple[str, float]]:
     found: list[tuple[str, float]] = []
     stack = [root]
     visited: set[tuple[int, int]] = set()  # real directories seen: a symlink loop is walked once
@@ -97,7 +153,9 @@ def _walk_local(root: str, recursive: bool) -> list[tuple[str, float]]:
                 continue
             visited.add((st.st_dev, st.st_ino))
             entries = list(os.scandir(current))
-        except OSError:  # unreadable, vanished, or a symlink cycle too deep to resolve
+        except OSError as exc:
+            if exc.errno not in _GONE:  # unreadable: reported, never skipped silently
+                errors["file://" + current] = f"cannot list folder: {exc.strerror or exc}"
             continue
         for entry in entries:
             try:
@@ -114,6 +172,10 @@ def _walk_local(root: str, recursive: bool) -> list[tuple[str, float]]:
                     continue  # vanished while listing, or a dangling symlink
                 found.append(("file://" + entry.path, mtime))
     return found
+
+
+# Folders that vanished while listing, or symlink cycles too deep to resolve: nothing to report.
+_GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
 
 
 def _walk_s3(location: str, recursive: bool) -> list[tuple[str, float]]:

@@ -223,14 +223,15 @@ def _applicable(kind: str, sources: list[str]) -> list[_Hook]:
 
 
 def _call(hook: _Hook, *args: Any, **kwargs: Any) -> Any:
-    from inspect_flow._spec.pyfile import _file_error, describe
+    from inspect_flow._userfiles import calling, describe, failing_line
 
     try:
-        return hook.func(*args, **kwargs)
+        with calling(hook.func, f"@{hook.kind} {hook.qualname}"):
+            return hook.func(*args, **kwargs)
     except FlowError:
         raise
     except Exception as exc:
-        line = _file_error(exc, hook.file).line
+        line = failing_line(exc, hook.file) if hook.file else None
         raise UserFileError(
             hook.file or hook.qualname, line, f"@{hook.kind} {hook.qualname}: {describe(exc)}"
         ) from exc

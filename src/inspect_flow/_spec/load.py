@@ -21,8 +21,8 @@ from inspect_flow._errors import FlowUsageError, PathNotFoundError, UserFileErro
 from inspect_flow._spec.models import FlowSpec, FlowTask
 from inspect_flow._spec.overrides import apply_set, merge
 from inspect_flow._spec.placeholders import detach, substitute_placeholders
-from inspect_flow._spec.pyfile import describe, evaluate_spec_file, flow_file_value
 from inspect_flow._spec.venv import SpecSource, record_source
+from inspect_flow._userfiles import describe
 
 SPEC_EXTENSIONS = (".py", ".yaml", ".yml")
 
@@ -44,7 +44,7 @@ def load_spec(file: str, *, args: dict[str, Any] | None = None) -> FlowSpec:
         FileNotFoundError: The file (or a file it includes) does not exist.
 
     """
-    from inspect_flow._init import ensure_initialised
+    from inspect_flow._runtime import ensure_initialised
 
     ensure_initialised(dotenv_base_dir=os.path.dirname(os.path.abspath(file)))
     return load_spec_file(file, args=args)
@@ -102,13 +102,16 @@ def _finish(spec: FlowSpec) -> FlowSpec:
 
 
 def _expand(spec: FlowSpec, base_dir: str, spec_file: str | None) -> FlowSpec:
+    from inspect_flow._discovery import flow_file_value
+
     _adopt_tasks(spec, base_dir)
     included: list[str] = []
     merged = _with_includes(spec, base_dir, {spec_file} if spec_file else set(), included)
     chain = _flow_chain(base_dir)
     for flow_file in chain:  # nearest first
         if flow_file != spec_file:
-            included_spec = _from_value(flow_file_value(flow_file), flow_file, allow_none=True)
+            value = flow_file_value(flow_file)
+            included_spec = _from_value(value, flow_file, allow_none=True)
             if included_spec is not None:
                 merged = merge(_relocated(included_spec, os.path.dirname(flow_file)), merged)
     # The loaded spec owns its models: overrides and hooks change it in place, and a _flow.py
@@ -168,10 +171,24 @@ def _read_spec(path: str, args: dict[str, Any] | None, seen: set[str]) -> FlowSp
         from inspect_flow._spec.hooks import note_spec_file
 
         note_spec_file(path)  # its hooks apply only to the specs it is part of
-        value = _from_value(evaluate_spec_file(path, args), path, allow_none=False)
+        value = _from_value(_evaluate(path, args), path, allow_none=False)
         assert value is not None
         return value
     return _read_yaml(path)
+
+
+def _evaluate(path: str, args: dict[str, Any] | None) -> Any:
+    """Run a Python spec file (fresh, as ``__flow__``); return what its last statement gives.
+
+    An expression → its value; a single assignment → the value; a function definition → the
+    function called with the ``-A`` arguments.
+    """
+    from inspect_flow._userfiles import execute, last_value
+
+    # ``__flow__`` stays registered: @task functions defined in the spec look their module up
+    # when the task is instantiated later.
+    executed = execute(path, "__flow__", fresh_siblings=True)
+    return last_value(executed, path, call_with=dict(args or {}), strict=True)
 
 
 def _from_value(value: Any, path: str, *, allow_none: bool) -> FlowSpec | None:

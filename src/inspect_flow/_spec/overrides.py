@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import types
 import typing
-from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -13,30 +11,6 @@ from pydantic import BaseModel, ValidationError
 from inspect_flow._errors import FlowUsageError
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def parse_value(text: str) -> Any:
-    """Parse a command-line value: JSON when it is valid JSON, else the string itself."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def parse_assignments(items: Sequence[str], option: str) -> list[tuple[str, Any]]:
-    """Parse ``key=value`` items (values are maybe-JSON).
-
-    Raises:
-        FlowUsageError: An item has no ``=`` or an empty key.
-
-    """
-    parsed: list[tuple[str, Any]] = []
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise FlowUsageError(f"Invalid value for '{option}': expected key=value, got {item!r}")
-        parsed.append((key.strip(), parse_value(value)))
-    return parsed
 
 
 def apply_set(spec: M, path: str, value: Any) -> None:

@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from inspect_flow._errors import CommitError, FlowUsageError, NoLogsError
-from inspect_flow._init import ensure_initialised
 from inspect_flow._logs import expand_paths as expand
 from inspect_flow._logs import normalize, read_headers
 from inspect_flow._registry import StepInfo, registered_steps
+from inspect_flow._runtime import ensure_initialised
 from inspect_flow._steps.context import StepContext, active
 from inspect_flow._steps.report import StepReport
 from inspect_flow._steps.step import check_options, invoke, step_info_of
@@ -72,6 +72,7 @@ def run_step(
             ctx.index_written()
         except CommitError as exc:
             exc.report = ctx.report  # the CLI renders what happened to each log
+            ctx.index_written()  # what an earlier flush wrote stays written: index it too
             raise
     return ctx.report
 
@@ -96,7 +97,9 @@ def _run(
     given = [item for item in items if isinstance(item, EvalLog)]
     locations = [str(item) for item in items if not isinstance(item, EvalLog)]
     if locations and expand_paths:
-        locations = expand(locations, recursive=recursive)
+        unlistable: dict[str, str] = {}  # folders that cannot be listed: reported, not skipped
+        locations = expand(locations, recursive=recursive, errors=unlistable)
+        ctx.record_unreadable(unlistable)
     else:  # paths are log files: still one normal form (absolute file:// URIs, no ``..``)
         locations = [normalize(location) for location in locations]
     includes, excludes = _filters(filter), _filters(exclude)

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeA
 
 from inspect_flow import _output
 from inspect_flow._errors import FlowUsageError
-from inspect_flow._init import ensure_initialised
 from inspect_flow._logs import expand_paths, read_headers
 from inspect_flow._registry import StepInfo, register_step
+from inspect_flow._runtime import ensure_initialised
 from inspect_flow._steps.context import StepContext, active, current, require_no_store
+from inspect_flow._userfiles import calling
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -183,8 +184,10 @@ def invoke(
     ctx.report.step = info.name
     with active(ctx):
         result = _call(ctx, info, logs, args, kwargs)
-        ctx.flush()
-        ctx.index_written()
+        try:
+            ctx.flush()
+        finally:  # what was written (by this or an earlier flush) is indexed, even on a failure
+            ctx.index_written()
     return result
 
 
@@ -198,7 +201,8 @@ def _call(
     _output.err(call_line(info, len(inputs), kwargs, ctx.depth))
     ctx.depth += 1
     try:
-        raw = info.func(inputs, *args, **kwargs)
+        with calling(info.func, f"step '{info.name}'"):  # sys.exit in a step: exit 4, file:line
+            raw = info.func(inputs, *args, **kwargs)
     except Exception as exc:
         _note_site(exc, info)
         raise
@@ -220,17 +224,14 @@ def _note_site(exc: Exception, info: StepInfo) -> None:
     option given to a built-in step, say) already say what is wrong and are left alone, and the
     innermost step that saw the exception is the one named.
     """
-    import traceback
-
     from inspect_flow._errors import FlowError
+    from inspect_flow._userfiles import failing_line
 
     if isinstance(exc, FlowError) or hasattr(exc, "__flow_step_site__"):
         return
     code = getattr(info.func, "__code__", None)
-    site = ""
-    for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if code is not None and frame.f_code.co_filename == code.co_filename:
-            site = f" ({code.co_filename}:{lineno})"  # the innermost frame in the step's file
+    line = failing_line(exc, code.co_filename) if code is not None else None
+    site = f" ({code.co_filename}:{line})" if code is not None and line else ""
     where = f"Step '{info.name}' failed{site}"
     try:
         exc.__flow_step_site__ = where  # type: ignore[attr-defined]
@@ -251,8 +252,9 @@ def resolve_inputs(ctx: StepContext, logs: Any) -> list[EvalLog]:
     strings = [str(item) for item in items if not isinstance(item, EvalLog)]
     if not strings:
         return items
-    read = read_headers(expand_paths(strings), session=ctx.session)
-    ctx.record_unreadable(read.errors)
+    unlistable: dict[str, str] = {}  # folders that cannot be listed: reported, not skipped
+    read = read_headers(expand_paths(strings, errors=unlistable), session=ctx.session)
+    ctx.record_unreadable({**unlistable, **read.errors})
     by_location = iter(read.logs)
     # Keep EvalLogs where they were given; paths become the logs they expand to.
     resolved = [item for item in items if isinstance(item, EvalLog)]
@@ -289,7 +291,7 @@ def call_line(info: StepInfo, count: int, kwargs: dict[str, Any], depth: int) ->
         if default is not inspect.Parameter.empty and _same(value, default):
             continue
         shown = list(value) if isinstance(value, tuple) else value
-        parts.append(f"{key}={shown!r}")
+        parts.append(f"{key}={_output.short_repr(shown)}")  # long values shortened
     return "  " * (depth + 1) + f"{info.name}({', '.join(parts)})"
 
 

@@ -122,9 +122,11 @@ class DeltaFlowStore(FlowStore):
         if not stored:
             return 0
         _output.err("\nUpdating store task identifiers")
-        by_location = {stored_location(path): path for path in stored}
+        by_location: dict[str, list[str]] = {}
+        for path in stored:  # rows of one log stored in several spellings all get its identifier
+            by_location.setdefault(stored_location(path), []).append(path)
         identifiers, _ = identify(list(by_location), description="Updating identifiers")
-        updates = {by_location[loc]: ident for loc, ident in identifiers.items()}
+        updates = {raw: ident for loc, ident in identifiers.items() for raw in by_location[loc]}
         table.set_identifiers(self._uri, self._options, updates)
         return len(updates)
 

@@ -78,6 +78,7 @@ def create_table(uri: str, options: dict[str, str] | None) -> DeltaTable:
     from deltalake import DeltaTable
     from deltalake.exceptions import DeltaError
 
+    logger.info("[flow-store] creating the store table at %s", uri)
     try:
         return DeltaTable.create(
             uri,
@@ -189,6 +190,7 @@ def append_rows(
         write_deltalake(table, data, mode="append", schema_mode="merge")
 
     with_retries(append)
+    logger.info("[flow-store] appended %d rows to %s", len(rows), uri)
 
 
 def delete_paths(uri: str, options: dict[str, str] | None, stored: Sequence[str]) -> None:
@@ -203,6 +205,7 @@ def delete_paths(uri: str, options: dict[str, str] | None, stored: Sequence[str]
             table.delete(predicate)
 
     with_retries(delete)
+    logger.info("[flow-store] deleted the rows of %d paths from %s", len(stored), uri)
 
 
 def set_identifiers(uri: str, options: dict[str, str] | None, identifiers: dict[str, str]) -> None:
@@ -243,6 +246,7 @@ def migrate_schema(table: DeltaTable) -> bool:
 
     if IDENTIFIER_COLUMN in column_names(table):
         return False
+    logger.info("[flow-store] adding the %s column to an older store table", IDENTIFIER_COLUMN)
     try:
         table.alter.add_columns([Field(IDENTIFIER_COLUMN, PrimitiveType("string"), nullable=True)])
     except Exception:

@@ -2,6 +2,13 @@
 
 Every call goes through the process-wide ``s3fs`` filesystem and its event loop, so one run uses one
 client and one connection pool (never one client per write).
+
+S3 requests give up in bounded time: each attempt waits at most ``S3_CONNECT_TIMEOUT`` seconds to
+connect and ``INSPECT_FLOW_S3_TIMEOUT`` seconds (default ``S3_READ_TIMEOUT``) for each read, and
+botocore makes at most ``S3_ATTEMPTS`` attempts (or ``AWS_MAX_ATTEMPTS``); s3fs does not retry on
+top. A request to an endpoint that stopped answering therefore fails after about 3 x 10 s, and a
+command (which may make a few requests in a row before it can report) within about a minute, instead
+of retrying for many minutes; a refused connection fails within seconds.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import os
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from inspect_flow._errors import FlowError, LogVanishedError, WriteConflictError
+from inspect_flow._errors import FlowError, FlowUsageError, LogVanishedError, WriteConflictError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -20,25 +27,50 @@ R = TypeVar("R")
 # Cap on concurrent S3 requests; aiobotocore's default pool holds 10 connections per client.
 S3_CONCURRENCY = 10
 
+# Bounded waits (see the module docstring).
+S3_CONNECT_TIMEOUT = 5.0
+S3_READ_TIMEOUT = 10.0
+S3_ATTEMPTS = 3
+S3FS_RETRIES = 1
+TIMEOUT_ENV = "INSPECT_FLOW_S3_TIMEOUT"
+
 
 def s3_filesystem() -> Any:
     """Return the process-wide ``s3fs.S3FileSystem`` honouring the standard AWS environment.
 
     ``AWS_ENDPOINT_URL`` is passed explicitly because not every botocore version reads it.
     """
-    return _s3_filesystem(os.environ.get("AWS_ENDPOINT_URL"))
+    return _s3_filesystem(
+        os.environ.get("AWS_ENDPOINT_URL"),
+        os.environ.get(TIMEOUT_ENV),
+        os.environ.get("AWS_MAX_ATTEMPTS"),
+    )
 
 
 @functools.lru_cache(maxsize=4)
-def _s3_filesystem(endpoint: str | None) -> Any:
+def _s3_filesystem(endpoint: str | None, timeout: str | None, attempts: str | None) -> Any:
     import s3fs
 
     client_kwargs: dict[str, Any] = {}
     if endpoint:
         client_kwargs["endpoint_url"] = endpoint
+    try:
+        read_timeout = float(timeout) if timeout else S3_READ_TIMEOUT
+        max_attempts = int(attempts) if attempts else S3_ATTEMPTS
+    except ValueError as exc:
+        raise FlowUsageError(f"Invalid {TIMEOUT_ENV} or AWS_MAX_ATTEMPTS: {exc}") from exc
+    config = {
+        "connect_timeout": min(S3_CONNECT_TIMEOUT, read_timeout),
+        "read_timeout": read_timeout,
+        "retries": {"max_attempts": max_attempts, "mode": "standard"},
+    }
     # skip_instance_cache: our own cache is keyed on the endpoint, so tests that change it get a
     # fresh client instead of s3fs's cached one.
-    return s3fs.S3FileSystem(client_kwargs=client_kwargs, skip_instance_cache=True)
+    fs = s3fs.S3FileSystem(
+        client_kwargs=client_kwargs, config_kwargs=config, skip_instance_cache=True
+    )
+    fs.retries = S3FS_RETRIES  # a class attribute of s3fs (5), not a constructor argument
+    return fs
 
 
 def split(location: str) -> tuple[str, str]:

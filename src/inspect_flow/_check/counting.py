@@ -1,4 +1,4 @@
-"""Count a log's valid samples for a spec task (the counting rules of Flow 0.14's check).
+"""Count a log's valid samples for a spec task (the rules of Flow 0.14).
 
 * The header has results and is not invalidated → ``results.completed_samples``.
 * Invalidated → the full samples are read; those with neither an invalidation nor an error count.
@@ -9,7 +9,7 @@
 Then: a task that names an epochs reducer different from the log's counts 0; a log run with more
 epochs than the task is scaled down to the task's epochs.
 
-The reads beyond the header go through the storage seam (``inspect_flow._logs.samples``).
+The reads beyond the header go through the storage seam (``inspect_flow._logs.count_samples``).
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 The tasks of such a spec may need packages this environment lacks, so they cannot be created
 here. Instead a temporary venv holding the spec's dependencies is built (``_spec.venv``) and
-``python -m inspect_flow check SPEC --json`` runs in it: the spec file is loaded again with the
+```python -m inspect_flow check SPEC --json`` runs in it: the spec file is loaded again with the
 same ``-A``/``--set``/``--limit``/``--log-dir`` as here, plus ``--set execution_type=inproc`` so
-the child does not build a venv of its own. Its JSON is turned back into a ``CheckResult`` whose
-tasks are this spec's ``FlowTask`` objects, so the CLI renders (and the API returns) the same
-thing as for an in-process check, with one status display.
+the child does not build a venv of its own. Its JSON (``CheckResult.to_json``) is read back with
+``CheckResult.from_json``, holding this spec's ``FlowTask`` objects, so the CLI renders (and the API
+returns) the same thing as for an in-process check, with one status display.
 """
 
 from __future__ import annotations
@@ -21,17 +21,17 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from inspect_flow import _output
-from inspect_flow._errors import FlowError, FlowUsageError, UserFileError
-from inspect_flow._logs import normalize
+from inspect_flow._check.result import CheckResult, Phase
+from inspect_flow._errors import ExitCode, FlowError, FlowUsageError, UserFileError
+from inspect_flow._runtime import log_level_name
 from inspect_flow._spec.models import FlowSpec, FlowTask
 from inspect_flow._spec.venv import SpecSource, last_error_line, run_flow, spec_source
 
 if TYPE_CHECKING:
-    from inspect_flow._check import CheckResult, Phase
+    from inspect_flow._filters import FilterSpecs
 
 # Exit codes of a child `flow check --json` whose stdout holds a result (1: unreadable logs).
-_RESULT_CODES = (0, 1, 3)
-_LEVELS = {5: "trace", 10: "debug", 15: "http", 20: "info", 30: "warning", 40: "error"}
+_RESULT_CODES = (ExitCode.OK, ExitCode.FAILURE, ExitCode.INCOMPLETE)
 
 
 def check_in_venv(
@@ -39,8 +39,8 @@ def check_in_venv(
     base_dir: str | None,
     *,
     log_dir: str | None,
-    filter: Any,
-    exclude: Any,
+    filter: FilterSpecs,
+    exclude: FilterSpecs,
     step: Phase,
 ) -> CheckResult:
     """Check a loaded spec by resolving its tasks in a temporary venv.
@@ -77,29 +77,30 @@ def check_in_venv(
         with step("env") as done:
             python = scope.enter_context(temporary_venv(spec, spec_dir, done))
         with step("instantiate") as done:
-            data = _run(python, spec, argv)
-            count = len(data["tasks"])
+            result = _run(python, spec, argv)
+            count = len(result.tasks)
             done(f"Instantiated {count} task{'s' if count != 1 else ''}")
     with step("logs") as done:
-        found = _logs_found(data)
+        found = result.logs_found
         done(
             f"Found {found} existing logs in log directory"
             if found
             else "No existing logs found in log directory"
         )
-    return _result(spec, data)
+    return result
 
 
-def _names(filters: Any, option: str) -> list[str]:
+def _names(filters: FilterSpecs, option: str) -> list[str]:
     if filters is None:
         return []
     items = [filters] if isinstance(filters, str) or callable(filters) else list(filters)
-    if not all(isinstance(item, str) for item in items):
+    names = [item for item in items if isinstance(item, str)]
+    if len(names) != len(items):
         raise FlowUsageError(
             f"A venv check takes {option}s by name (registered, `_flow.py`, or file.py@name), "
             "not functions: they cannot be passed to the venv"
         )
-    return items
+    return names
 
 
 def _argv(source: SpecSource, filters: Sequence[str], excludes: Sequence[str]) -> list[str]:
@@ -129,29 +130,29 @@ def _json(value: Any, what: str) -> str:
 
 
 def _log_level() -> str:
-    level = logging.getLogger().getEffectiveLevel()
-    return _LEVELS.get(level, "critical" if level > 40 else "warning")
+    return log_level_name(logging.getLogger().getEffectiveLevel())
 
 
-def _run(python: str, spec: FlowSpec, argv: list[str]) -> dict[str, Any]:
-    """Run the child check; return its JSON, or raise its error (same kind, same message)."""
+def _run(python: str, spec: FlowSpec, argv: list[str]) -> CheckResult:
+    """Run the child check; return its result, or raise its error (same kind, same message)."""
     done = run_flow(python, spec, argv)
-    data = _parse(done.stdout) if done.returncode in _RESULT_CODES else None
+    result = _parse(spec, done.stdout) if done.returncode in _RESULT_CODES else None
     lines = done.stderr.splitlines()
-    if data is None:
+    if result is None:
         error = last_error_line(done.stderr).removeprefix("✗ ").removeprefix("Error: ")
         _echo([line for line in lines if line.strip() and error not in line])
         raise _error(done.returncode, error)
     _echo(lines)
-    return data
+    return result
 
 
-def _parse(stdout: str) -> dict[str, Any] | None:
+def _parse(spec: FlowSpec, stdout: str) -> CheckResult | None:
+    """Read the child's JSON as a result holding this spec's tasks (None: not a result)."""
+    tasks = [t if isinstance(t, FlowTask) else None for t in spec.tasks or []]
     try:
-        data = json.loads(stdout)
-    except ValueError:
+        return CheckResult.from_json(json.loads(stdout), tasks)
+    except (ValueError, KeyError, TypeError):
         return None
-    return data if isinstance(data, dict) and "tasks" in data else None
 
 
 def _echo(lines: list[str]) -> None:
@@ -162,57 +163,10 @@ def _echo(lines: list[str]) -> None:
 
 def _error(code: int, message: str) -> FlowError:
     """Rebuild the child's error so it maps to the same exit code here."""
-    if code == 2:
+    if code == ExitCode.USAGE:
         return FlowUsageError(message)
-    broken = re.fullmatch(r"Error loading (.+?)(?::(\d+))?: (.*)", message)
-    if code == 4 and broken:
+    broken = re.fullmatch(r"Error (?:loading|in) (.+?)(?::(\d+))?: (.*)", message)
+    if code == ExitCode.USER_FILE and broken:
         path, line, detail = broken.groups()
         return UserFileError(path, int(line) if line else None, detail)
     return FlowError(message)
-
-
-def _logs_found(data: dict[str, Any]) -> int:
-    """Return how many readable logs the child found (chosen, duplicates, filtered, unexpected)."""
-    tasks = data["tasks"]
-    chosen = sum(1 for t in tasks if t.get("log_file"))
-    others = sum(len(t.get("duplicate_logs", [])) + len(t.get("filtered_logs", [])) for t in tasks)
-    return chosen + others + len(data.get("unrecognized", []))
-
-
-def _result(spec: FlowSpec, data: dict[str, Any]) -> CheckResult:
-    """Turn the child's JSON back into a ``CheckResult`` holding this spec's tasks."""
-    from inspect_flow._check import CheckResult, CheckTask
-
-    entries = spec.tasks or []
-    tasks: list[CheckTask] = []
-    for index, item in enumerate(data["tasks"]):
-        entry = entries[index] if index < len(entries) else None
-        flow_task = entry if isinstance(entry, FlowTask) else FlowTask(name=item["name"])
-        tasks.append(
-            CheckTask(
-                name=item["name"],
-                task=flow_task,
-                log_file=item.get("log_file"),
-                samples=item.get("samples", 0),
-                total_samples=item.get("total_samples"),
-                duplicate_logs=item.get("duplicate_logs", []),
-                model=item.get("model", ""),
-                differentiator=item.get("differentiator", ""),
-                reason=item.get("reason"),
-                filtered_logs=item.get("filtered_logs", []),
-                tags=item.get("tags", []),
-            )
-        )
-    differentiators = [t.differentiator for t in tasks]
-    header = None
-    if any(differentiators):
-        only_models = all(t.differentiator in ("", t.model) for t in tasks)
-        header = "Model" if only_models else "Differentiator"
-    return CheckResult(
-        is_complete=all(t.complete for t in tasks),
-        tasks=tasks,
-        unrecognized=data.get("unrecognized", []),
-        log_dir=normalize(data["log_dir"]),
-        unreadable={u["log"]: u["error"] for u in data.get("unreadable", [])},
-        qualifier_header=header,
-    )
