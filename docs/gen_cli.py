@@ -30,6 +30,8 @@ COMMANDS: list[list[str]] = [
     ["step", "copy"],
     ["check"],
     ["config"],
+    ["list"],
+    ["list", "log"],
     ["run"],
     ["store"],
     ["store", "import"],

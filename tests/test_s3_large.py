@@ -26,10 +26,10 @@ from inspect_ai.log import EvalLog, ProvenanceData, TagsEdit, edit_eval_log, rea
 
 from inspect_flow import step
 from inspect_flow._logs import Session, cleanup, commit_batch, read_headers
-from inspect_flow._logs import read as read_module
 from inspect_flow._logs.format import ziptail
 from inspect_flow._logs.s3 import client as s3
 from inspect_flow._logs.s3 import parts as s3parts
+from inspect_flow._logs.s3 import read as s3_read
 from inspect_flow._logs.s3 import tail as s3edit
 from inspect_flow.api import CommitError, run_step, tag
 
@@ -127,7 +127,7 @@ def test_header_read_from_the_tail_equals_inspects(
     tail: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(read_module, "WHOLE_OBJECT_BYTES", tail)
+    monkeypatch.setattr(s3_read, "WHOLE_OBJECT_BYTES", tail)
     _, etag = fetch(s3_client, big_uri)
     key = split_s3_uri(big_uri)[1]
     s3_requests.clear()
@@ -162,7 +162,7 @@ def test_header_read_of_a_started_log_from_its_journal(
     # no header.json: inspect_ai reads _journal/start.json, the archive's first member
     local = make_logs(tmp_path, n=1, status="started")[0]
     uri = upload_file(local, f"{s3_bucket}/logs/")
-    monkeypatch.setattr(read_module, "WHOLE_OBJECT_BYTES", 256)
+    monkeypatch.setattr(s3_read, "WHOLE_OBJECT_BYTES", 256)
     s3_requests.clear()
 
     result = read_headers([uri])
@@ -177,7 +177,7 @@ def test_header_read_of_a_started_log_from_its_journal(
 def test_log_replaced_between_tail_and_member_reads_is_read_again(
     big_uri: str, s3_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(read_module, "WHOLE_OBJECT_BYTES", 1024)  # header.json needs a 2nd GET
+    monkeypatch.setattr(s3_read, "WHOLE_OBJECT_BYTES", 1024)  # header.json needs a 2nd GET
     data, old_etag = fetch(s3_client, big_uri)
     theirs = tagged_copy(data, tmp_path, "theirs")
     bucket, key = split_s3_uri(big_uri)

@@ -41,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "CheckResult": "inspect_flow._check",
     "CheckTask": "inspect_flow._check",
     "load_spec": "inspect_flow._spec",
+    "list_logs": "inspect_flow._list",
     "run": "inspect_flow._run",
     "RunResult": "inspect_flow._run",
     "FlowStore": "inspect_flow._store",
@@ -62,6 +63,7 @@ _EXPORTS: dict[str, str] = {
 
 if TYPE_CHECKING:
     from inspect_flow._check import CheckResult, CheckTask, check
+    from inspect_flow._list import list_logs
     from inspect_flow._run import RunResult, run
     from inspect_flow._scan import scan, scan_step
     from inspect_flow._spec import load_spec
@@ -107,6 +109,7 @@ __all__ = [
     "CheckResult",
     "CheckTask",
     "load_spec",
+    "list_logs",
     "run",
     "RunResult",
     "FlowStore",

@@ -185,11 +185,11 @@ def plan_run(
     """
     from inspect_flow import _output
     from inspect_flow._check import check, spec_env
-    from inspect_flow._runtime import ensure_initialised
     from inspect_flow._logs import normalize
     from inspect_flow._run.evalset import eval_set_options
     from inspect_flow._run.logdir import resolve_run_dir
     from inspect_flow._run.store import merge_store_logs, store_message, store_use
+    from inspect_flow._runtime import ensure_initialised
     from inspect_flow._spec.load import expand_spec
     from inspect_flow._spec.runopts import apply_run_options
 
