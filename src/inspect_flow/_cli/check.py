@@ -13,6 +13,7 @@ from inspect_flow._cli.common import apply_display_options, display_options
 from inspect_flow._errors import ExitCode
 
 if TYPE_CHECKING:
+    from inspect_flow._output import Actions
     from inspect_flow._spec.models import FlowSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -98,6 +99,23 @@ def load_spec_from_cli(
     )
 
 
+def load_action(
+    status: Actions,
+    spec_path: str,
+    config_file: str,
+    args: tuple[str, ...],
+    sets: tuple[str, ...],
+    limit: int | None,
+    log_dir: str | None,
+) -> FlowSpec:
+    """Load the spec as the panel's ``load`` action (``Loaded N tasks``)."""
+    with status.action("load", spec_path) as action:
+        spec = load_spec_from_cli(config_file, args, sets, limit, log_dir)
+        count = len(spec.tasks or [])
+        action.done(f"Loaded {count} task{'s' if count != 1 else ''}")
+    return spec
+
+
 @click.command("check")
 @click.argument("config_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
@@ -150,10 +168,7 @@ def check_command(
     spec_path = display_path(normalize(config_file))
     # The status display goes to stderr; the table and summary below go to stdout.
     with quiet, _output.actions(f"Flow Spec: {spec_path}", "CHECK", CHECK_ACTIONS) as status:
-        with status.action("load", spec_path) as action:
-            spec = load_spec_from_cli(config_file, args, sets, limit, log_dir)
-            count = len(spec.tasks or [])
-            action.done(f"Loaded {count} task{'s' if count != 1 else ''}")
+        spec = load_action(status, spec_path, config_file, args, sets, limit, log_dir)
         if venv:
             spec.execution_type = "venv"
         if spec.execution_type != "venv":  # check() reports the set-up of a venv itself

@@ -74,7 +74,7 @@ def run_command(
 ) -> None:
     """Run a spec."""
     from inspect_flow import _output
-    from inspect_flow._cli.check import load_spec_from_cli
+    from inspect_flow._cli.check import load_action
     from inspect_flow._errors import ExitCode, FlowError
     from inspect_flow._logs import display_path, normalize
     from inspect_flow._run import execute_run, plan_run
@@ -93,10 +93,7 @@ def run_command(
     quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     spec_path = display_path(normalize(config_file))
     with quiet, _output.actions(f"Flow Spec: {spec_path}", "RUN", RUN_ACTIONS) as status:
-        with status.action("load", spec_path) as action:
-            spec = load_spec_from_cli(config_file, args, sets, limit, log_dir)
-            count = len(spec.tasks or [])
-            action.done(f"Loaded {count} task{'s' if count != 1 else ''}")
+        spec = load_action(status, spec_path, config_file, args, sets, limit, log_dir)
         with status.action("env", "inproc"):
             pass  # tasks run in this process
         plan = plan_run(
