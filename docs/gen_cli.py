@@ -32,6 +32,7 @@ COMMANDS: list[list[str]] = [
     ["config"],
     ["list"],
     ["list", "log"],
+    ["run"],
     ["store"],
     ["store", "import"],
     ["store", "remove"],

@@ -1,4 +1,4 @@
-"""The Python API: steps, built-in steps, reports, completeness checks, specs (mirrors ``flow``).
+"""The Python API: steps, reports, completeness checks, specs, runs (mirrors ``flow``).
 
 The exceptions a caller may catch are exported too (all derive from ``FlowError``). Names are
 imported lazily, so ``from inspect_flow.api import tag`` in a ``_flow.py`` does not pull
@@ -42,6 +42,8 @@ _EXPORTS: dict[str, str] = {
     "CheckTask": "inspect_flow._check",
     "load_spec": "inspect_flow._spec",
     "list_logs": "inspect_flow._list",
+    "run": "inspect_flow._run",
+    "RunResult": "inspect_flow._run",
     "FlowStore": "inspect_flow._store",
     "store_get": "inspect_flow._store",
     "delete_store": "inspect_flow._store",
@@ -62,6 +64,7 @@ _EXPORTS: dict[str, str] = {
 if TYPE_CHECKING:
     from inspect_flow._check import CheckResult, CheckTask, check
     from inspect_flow._list import list_logs
+    from inspect_flow._run import RunResult, run
     from inspect_flow._scan import scan, scan_step
     from inspect_flow._spec import load_spec
     from inspect_flow._spec._types import DisplayType
@@ -107,6 +110,8 @@ __all__ = [
     "CheckTask",
     "load_spec",
     "list_logs",
+    "run",
+    "RunResult",
     "FlowStore",
     "store_get",
     "delete_store",
