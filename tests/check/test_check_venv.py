@@ -117,7 +117,10 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proj = tmp_path_factory.mktemp("venvproj")
     wheel = build_wheel(proj / WHEEL)
     (proj / "venvtasks.py").write_text(TASKS)
-    shutil.copy(Path(__file__).resolve().parents[1] / "data" / "check" / "tasks.py", proj / "corpus_tasks.py")
+    shutil.copy(
+        Path(__file__).resolve().parents[1] / "data" / "check" / "tasks.py",
+        proj / "corpus_tasks.py",
+    )
     (proj / "spec.py").write_text(SPEC.format(wheel=WHEEL))
     (proj / "spec.yaml").write_text(YAML_SPEC.format(wheel=WHEEL))
     cwd = os.getcwd()
