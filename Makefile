@@ -4,7 +4,8 @@
 #               re-runs only when pyproject.toml is newer than the stamp
 #   make test   run the test suite (PYTEST_ARGS='-k s3 -x' to pass arguments)
 #   make lint   ruff + mypy
-#   make demo   run steps on the shipped example logs (examples/demo.sh)
+#   make demo   run steps on the shipped example logs, then the review-and-promote workflow
+#               (flow run, steps, flow check; examples/demo.sh)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -29,7 +30,8 @@ lint: venv
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 
-# The main job on the shipped example logs (offline): tag, review, filter, copy. Works on a scratch
-# copy in build/demo, so examples/logs never changes.
+# The main job on the shipped example logs (offline): tag, review, filter, copy; then the
+# review-and-promote workflow on a fresh run of the example tasks (examples/workflow). Works in
+# build/demo, so examples/logs never changes.
 demo: venv
 	FLOW=$(CURDIR)/$(BIN)/flow bash examples/demo.sh

@@ -977,6 +977,69 @@ class Bench:
         )
         self.results.append(res)
 
+    # ---- 6b. flow list log
+    def list_log(self) -> None:
+        n = self.cfg.n_check
+        master = subset(self.small_eval(), self.work / f"master-api-{n}", n)
+        headers = (
+            "import sys; from inspect_ai.log import list_eval_logs, read_eval_log; "
+            "[read_eval_log(i.name, header_only=True) for i in list_eval_logs(sys.argv[1])]"
+        )
+
+        def first_line(args: list[str]) -> subprocess.Popen[bytes]:
+            # timed until the first line of output arrives; the rest is drained untimed
+            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            assert proc.stdout is not None
+            proc.stdout.readline()
+            return proc
+
+        def drain(proc: Any) -> None:
+            proc.communicate()
+            if proc.returncode != 0:
+                raise RuntimeError(f"{proc.args} exited {proc.returncode}")
+
+        listing = [FLOW, "list", "log", str(master), "--oneline", "--no-page"]
+        variants = [
+            Variant(
+                "ours",
+                lambda: run_proc(listing),
+                check=expect(0),
+                note=" ".join(listing[1:3]) + " DIR --oneline",
+            ),
+            Variant(
+                "ours, first line",
+                lambda: first_line(listing),
+                check=drain,
+                note="time until the first line is printed",
+            ),
+            Variant(
+                "ours -n 10",
+                lambda: run_proc([FLOW, "list", "log", str(master), "-n", "10"]),
+                check=expect(0),
+                note="flow list log DIR -n 10",
+            ),
+            Variant(
+                "inspect_ai headers",
+                lambda: run_proc([PY, "-c", headers, str(master)]),
+                check=expect(0),
+                note="list_eval_logs + read_eval_log(header_only=True) each",
+            ),
+            Variant(
+                "baseline.py",
+                lambda: run_proc([PY, str(BENCH / "baseline.py"), "headers", str(master)]),
+                check=expect(0),
+                note="python bench/baseline.py headers DIR (zipfile)",
+            ),
+        ]
+        res = measure(
+            "list_log",
+            f"CLI `flow list log`, {n} small .eval",
+            n,
+            variants,
+            max(3, self.cfg.runs - 2),
+        )
+        self.results.append(res)
+
     # ---- 7. memory
     def memory(self) -> None:
         small, big = self.cfg.mem_sizes
@@ -1053,6 +1116,7 @@ WORKLOADS = [
     "cli_startup",
     "cli_tag",
     "check",
+    "list_log",
     "memory",
 ]
 

@@ -30,6 +30,15 @@ COMMANDS: list[list[str]] = [
     ["step", "copy"],
     ["check"],
     ["config"],
+    ["list"],
+    ["list", "log"],
+    ["run"],
+    ["store"],
+    ["store", "import"],
+    ["store", "remove"],
+    ["store", "list"],
+    ["store", "info"],
+    ["store", "delete"],
 ]
 
 

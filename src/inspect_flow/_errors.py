@@ -100,7 +100,18 @@ class InvalidHeaderError(FlowError):
 
 
 class StoreUnavailableError(FlowError):
-    """The Flow Store is not available (missing, or not supported by this build)."""
+    """The Flow Store is not available (missing, or unreachable)."""
+
+
+class StoreNotFoundError(StoreUnavailableError, ValueError):
+    """No store exists at the location asked for (and it was not to be created).
+
+    Subclasses ``ValueError``, which Flow 0.14's ``store_get(create=False)`` raises.
+    """
+
+
+class StoreVersionError(FlowError, ValueError):
+    """The store's table was written by a newer, incompatible version of Flow."""
 
 
 def one_line(exc: BaseException, **_: Any) -> str:

@@ -1,4 +1,4 @@
-"""The Python API: steps, built-in steps, reports, completeness checks, specs (mirrors ``flow``).
+"""The Python API: steps, reports, completeness checks, specs, runs (mirrors ``flow``).
 
 The exceptions a caller may catch are exported too (all derive from ``FlowError``). Names are
 imported lazily, so ``from inspect_flow.api import tag`` in a ``_flow.py`` does not pull
@@ -19,7 +19,9 @@ from inspect_flow._errors import (
     PathNotFoundError,
     PathUnreadableError,
     StepOptionError,
+    StoreNotFoundError,
     StoreUnavailableError,
+    StoreVersionError,
     UserFileError,
     WriteConflictError,
 )
@@ -39,6 +41,13 @@ _EXPORTS: dict[str, str] = {
     "CheckResult": "inspect_flow._check",
     "CheckTask": "inspect_flow._check",
     "load_spec": "inspect_flow._spec",
+    "list_logs": "inspect_flow._list",
+    "run": "inspect_flow._run",
+    "RunResult": "inspect_flow._run",
+    "FlowStore": "inspect_flow._store",
+    "store_get": "inspect_flow._store",
+    "delete_store": "inspect_flow._store",
+    "copy_all_logs": "inspect_flow._store",
     "load_spec_data": "inspect_flow._spec.dump",
     "dump_spec": "inspect_flow._spec.dump",
     "config": "inspect_flow._spec.dump",
@@ -54,6 +63,8 @@ _EXPORTS: dict[str, str] = {
 
 if TYPE_CHECKING:
     from inspect_flow._check import CheckResult, CheckTask, check
+    from inspect_flow._list import list_logs
+    from inspect_flow._run import RunResult, run
     from inspect_flow._scan import scan, scan_step
     from inspect_flow._spec import load_spec
     from inspect_flow._spec._types import DisplayType
@@ -68,6 +79,7 @@ if TYPE_CHECKING:
     from inspect_flow._steps.report import LogReport, StepReport
     from inspect_flow._steps.run import run_step
     from inspect_flow._steps.step import StepResult
+    from inspect_flow._store import FlowStore, copy_all_logs, delete_store, store_get
 
 __all__ = [
     "CommitError",
@@ -80,7 +92,9 @@ __all__ = [
     "PathNotFoundError",
     "PathUnreadableError",
     "StepOptionError",
+    "StoreNotFoundError",
     "StoreUnavailableError",
+    "StoreVersionError",
     "UserFileError",
     "WriteConflictError",
     "init",
@@ -96,6 +110,13 @@ __all__ = [
     "CheckResult",
     "CheckTask",
     "load_spec",
+    "list_logs",
+    "run",
+    "RunResult",
+    "FlowStore",
+    "store_get",
+    "delete_store",
+    "copy_all_logs",
     "load_spec_data",
     "dump_spec",
     "config",

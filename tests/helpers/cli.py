@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator, Mapping
@@ -141,3 +142,27 @@ def isolated_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         for name, module in list(sys.modules.items()):  # sibling modules imported by test files
             if str(getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
                 del sys.modules[name]
+
+
+def flow_subprocess(
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m inspect_flow ARGS...`` in a subprocess (text output captured, 300 s cap).
+
+    For what cannot run in the test process: a signal to the ``flow`` process, or deltalake
+    queries on the test S3 server (they hold the GIL while they fetch, and the server runs here).
+
+    Args:
+        *args: The command line after ``flow``.
+        cwd: The working directory.
+        env: Variables added to this process's environment.
+    """
+    return subprocess.run(
+        [sys.executable, "-m", "inspect_flow", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

@@ -278,3 +278,63 @@ def test_a_destination_that_appeared_since_planned_is_a_conflict(
     statuses = {e.location: e.status for e in info.value.report.logs}
     assert statuses[uri(dest / logs[0].name)] == "conflict"
     assert statuses[uri(logs[1])] == "not written"
+
+
+@step
+def copy_given_headers_then_tag(logs: list[EvalLog], *, dest: str) -> list[EvalLog]:
+    return tag(copy(logs, dest=dest), add=["in-prod"], author="me")
+
+
+def test_edits_of_copies_of_logs_the_run_never_read_are_written(
+    logs: list[Path], tmp_path: Path
+) -> None:
+    headers = [read_header(p) for p in logs]  # read outside the run: its session never saw them
+    for header, path in zip(headers, logs, strict=True):
+        header.location = uri(path)
+    dest = tmp_path / "prod"
+
+    copy_given_headers_then_tag(headers, dest=str(dest))
+
+    assert all(read_header(dest / p.name).tags == ["in-prod"] for p in logs)
+    assert all(read_header(p).tags == [] for p in logs)
+
+
+# ------------------------------------------------------------------- Ctrl+C during the commit
+
+
+@pytest.mark.parametrize("after", [1, 3, 5])
+def test_ctrl_c_during_the_commit_rolls_the_batch_back(
+    logs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after: int
+) -> None:
+    # tag (3 swaps) then copy (3 links): interrupted after the first swap, the last swap, or
+    # two copies
+    real_replace, real_link = os.replace, os.link
+    visible = [0]
+
+    def counted(real: Any) -> Any:
+        def wrapper(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+            if not os.path.basename(os.fspath(dst)).startswith(".") and visible[0] >= 0:
+                visible[0] += 1
+                if visible[0] > after:
+                    visible[0] = -1  # once: the rollback's own renames go through
+                    raise KeyboardInterrupt
+            real(src, dst, *args, **kwargs)
+
+        return wrapper
+
+    before = snapshot(logs)
+    dest = tmp_path / "prod"
+    monkeypatch.setattr(os, "replace", counted(real_replace))
+    monkeypatch.setattr(os, "link", counted(real_link))
+    with pytest.raises(KeyboardInterrupt):
+        run_step(tag_then_copy_all, str(tmp_path / "logs"), dest=str(dest))
+    monkeypatch.undo()
+
+    assert {p: b for p, (b, _) in snapshot(logs).items()} == {p: b for p, (b, _) in before.items()}
+    assert sorted(os.listdir(tmp_path / "logs")) == sorted(p.name for p in logs)  # no .flowbak
+    assert not dest.exists() or os.listdir(dest) == []
+
+
+@step
+def tag_then_copy_all(logs: list[EvalLog], *, dest: str) -> list[EvalLog]:
+    return copy(tag(logs, add=["promoted"], author="me"), dest=dest)

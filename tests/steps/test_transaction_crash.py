@@ -103,6 +103,7 @@ def _names(directory: Path) -> list[str]:
     return [p.name for p in directory.iterdir()]
 
 
+@pytest.mark.slow  # subprocesses killed mid-commit (~2 s each)
 @pytest.mark.parametrize("kill_after", [1, 4, 5, 8])
 def test_sigkill_during_a_composed_tag_and_copy_commit(
     make_logs: LogFactory, tmp_path: Path, kill_after: int

@@ -10,7 +10,16 @@ The library reports phases to a ``Phase`` callback and returns a ``CheckResult``
 nothing. ``flow check`` (``inspect_flow._cli.check``) renders the panel, table and JSON.
 """
 
-from inspect_flow._check.checker import check
+from inspect_flow._check.checker import check, spec_env
+from inspect_flow._check.match import match_logs
 from inspect_flow._check.result import CheckResult, CheckTask, Phase, qualifier_header
 
-__all__ = ["CheckResult", "CheckTask", "Phase", "check", "qualifier_header"]
+__all__ = [
+    "CheckResult",
+    "CheckTask",
+    "Phase",
+    "check",
+    "match_logs",
+    "qualifier_header",
+    "spec_env",
+]

@@ -73,7 +73,7 @@ def check(
         with step("instantiate") as done:
             expanded = expand_spec(spec, base)
             # the spec's env holds while tasks are created and logs read, then is restored
-            scope.enter_context(_spec_env(expanded.env))
+            scope.enter_context(spec_env(expanded.env))
             directory = log_dir if log_dir is not None else expanded.log_dir
             if directory is None:
                 raise FlowUsageError("log_dir must be set before checking the flow spec")
@@ -96,7 +96,7 @@ def check(
 
 
 @contextmanager
-def _spec_env(env: dict[str, str] | None) -> Iterator[None]:
+def spec_env(env: dict[str, str] | None) -> Iterator[None]:
     """Set the spec's environment variables for the block; restore the previous values."""
     saved = {name: os.environ.get(name) for name in env or {}}
     os.environ.update(env or {})

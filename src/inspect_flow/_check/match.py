@@ -68,6 +68,7 @@ def match_logs(
         log_dir=location,
         unreadable=unreadable,
         qualifier_header=header,
+        spec_tasks=list(spec_tasks),
     )
 
 

@@ -114,6 +114,8 @@ class CheckResult:
         log_dir: The directory searched (URI).
         unreadable: Logs (and folders) that could not be read (URI → reason).
         qualifier_header: ``Model``, ``Differentiator``, or None when no task has a qualifier.
+        spec_tasks: The instantiated spec tasks (``SpecTask``), in spec order (``flow run`` runs
+            them).
 
     """
 
@@ -123,6 +125,7 @@ class CheckResult:
     log_dir: str = ""
     unreadable: dict[str, str] = field(default_factory=dict)
     qualifier_header: str | None = None
+    spec_tasks: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def logs_found(self) -> int:

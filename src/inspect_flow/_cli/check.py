@@ -13,6 +13,7 @@ from inspect_flow._cli.common import apply_display_options, display_options
 from inspect_flow._errors import ExitCode
 
 if TYPE_CHECKING:
+    from inspect_flow._output import Actions
     from inspect_flow._spec.models import FlowSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,22 +25,34 @@ CHECK_ACTIONS = (
 )
 
 
-def _spec_options(func: F) -> F:
+def spec_options(func: F) -> F:
     """Add the options ``check`` and ``config`` share (order as in Flow 0.14's help)."""
+    return spec_options_with(
+        "Expected samples per task (same as --set options.limit=N).",
+        "Log directory to check instead of the spec's (relative to the CWD; s3:// works).",
+    )(func)
+
+
+def spec_options_with(limit_help: str, log_dir_help: str) -> Callable[[F], F]:
+    """Return a decorator adding the spec options with these ``--limit``/``--log-dir`` helps."""
+    return lambda func: _add_spec_options(func, limit_help, log_dir_help)
+
+
+def _add_spec_options(func: F, limit_help: str, log_dir_help: str) -> F:
     options = [
         click.option(
             "--limit",
             type=int,
             default=None,
             envvar="INSPECT_FLOW_LIMIT",
-            help="Expected samples per task (same as --set options.limit=N).",
+            help=limit_help,
         ),
         click.option(
             "--log-dir",
             metavar="DIRECTORY",
             default=None,
             envvar="INSPECT_FLOW_LOG_DIR",
-            help="Log directory to check instead of the spec's (relative to the CWD; s3:// works).",
+            help=log_dir_help,
         ),
         click.option(
             "-A",
@@ -66,13 +79,14 @@ def _spec_options(func: F) -> F:
     return func
 
 
-def _load(
+def load_spec_from_cli(
     config_file: str,
     args: tuple[str, ...],
     sets: tuple[str, ...],
     limit: int | None,
     log_dir: str | None,
 ) -> FlowSpec:
+    """Load a spec file with the shared options (``-A``, ``-s``, ``--limit``, ``--log-dir``)."""
     from inspect_flow._keyvalue import parse_pairs
     from inspect_flow._spec.load import load_spec_file
 
@@ -85,6 +99,23 @@ def _load(
     )
 
 
+def load_action(
+    status: Actions,
+    spec_path: str,
+    config_file: str,
+    args: tuple[str, ...],
+    sets: tuple[str, ...],
+    limit: int | None,
+    log_dir: str | None,
+) -> FlowSpec:
+    """Load the spec as the panel's ``load`` action (``Loaded N tasks``)."""
+    with status.action("load", spec_path) as action:
+        spec = load_spec_from_cli(config_file, args, sets, limit, log_dir)
+        count = len(spec.tasks or [])
+        action.done(f"Loaded {count} task{'s' if count != 1 else ''}")
+    return spec
+
+
 @click.command("check")
 @click.argument("config_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
@@ -94,7 +125,7 @@ def _load(
     envvar="INSPECT_FLOW_VENV",
     help="Resolve tasks in a temporary virtual environment holding the spec's dependencies.",
 )
-@_spec_options
+@spec_options
 @click.option(
     "--filter",
     "filters",
@@ -142,10 +173,7 @@ def check_command(
         bulk_gc(),
         _output.actions(f"Flow Spec: {spec_path}", "CHECK", CHECK_ACTIONS) as status,
     ):
-        with status.action("load", spec_path) as action:
-            spec = _load(config_file, args, sets, limit, log_dir)
-            count = len(spec.tasks or [])
-            action.done(f"Loaded {count} task{'s' if count != 1 else ''}")
+        spec = load_action(status, spec_path, config_file, args, sets, limit, log_dir)
         if venv:
             spec.execution_type = "venv"
         if spec.execution_type != "venv":  # check() reports the set-up of a venv itself

@@ -4,51 +4,22 @@ from __future__ import annotations
 
 import click
 
-from inspect_flow._cli.check import _load, _spec_options
+from inspect_flow._cli.check import load_spec_from_cli, spec_options
 from inspect_flow._cli.common import apply_display_options, display_options
+from inspect_flow._cli.runopts import run_option
 
 
 @click.command("config")
 @click.argument("config_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the spec as JSON instead of YAML.")
-@click.option(
-    "--log-dir-allow-dirty",
-    is_flag=True,
-    default=None,
-    help="As for flow run: allow a log directory that holds other logs.",
-)
-@click.option(
-    "--log-dir-create-unique/--no-log-dir-create-unique",
-    default=None,
-    help="As for flow run: add a unique subdirectory to the log directory.",
-)
-@click.option(
-    "--store-write/--no-store-write",
-    default=None,
-    help="As for flow run: index completed logs in the Flow Store.",
-)
-@click.option(
-    "--store-read/--no-store-read",
-    default=None,
-    help="As for flow run: reuse matching logs from the Flow Store.",
-)
-@click.option(
-    "--store-filter",
-    multiple=True,
-    help="As for flow run: log filter restricting store matches. Can be repeated.",
-)
-@click.option(
-    "--store",
-    default=None,
-    help="As for flow run: the Flow Store (auto, none, or a path relative to the CWD).",
-)
-@click.option(
-    "--venv",
-    is_flag=True,
-    envvar="INSPECT_FLOW_VENV",
-    help="As for flow run: resolve tasks in a virtual environment (execution_type: venv).",
-)
-@_spec_options
+@run_option("log_dir_allow_dirty", as_for_run=True)
+@run_option("log_dir_create_unique", as_for_run=True)
+@run_option("store_write", as_for_run=True)
+@run_option("store_read", as_for_run=True)
+@run_option("store_filter", as_for_run=True)
+@run_option("store", as_for_run=True)
+@run_option("venv", as_for_run=True)
+@spec_options
 @display_options
 def config_command(
     config_file: str,
@@ -73,7 +44,7 @@ def config_command(
     from inspect_flow._spec.runopts import apply_run_options
 
     apply_display_options(display, log_level)
-    spec = _load(config_file, args, sets, limit, log_dir)
+    spec = load_spec_from_cli(config_file, args, sets, limit, log_dir)
     apply_run_options(
         spec,
         log_dir_allow_dirty=log_dir_allow_dirty,

@@ -19,7 +19,10 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "Check a spec against existing logs (searches log directory recursively)",
     ),
     "config": ("inspect_flow._cli.config", "config_command", "Output config"),
+    "list": ("inspect_flow._cli.list", "list_group", "CLI command to list flow entities."),
+    "run": ("inspect_flow._cli.run", "run_command", "Run a spec"),
     "step": ("inspect_flow._cli.step", "step_group", "Run workflow steps on eval logs."),
+    "store": ("inspect_flow._cli.store", "store_group", "Manage the flow store"),
 }
 
 

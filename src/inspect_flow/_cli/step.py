@@ -160,7 +160,7 @@ def build_step_command(info: StepInfo, name: str | None = None) -> click.Command
 def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, Any]) -> None:
     from inspect_flow._cli.output import render_notice, render_step_report
     from inspect_flow._cli.params import python_only_message
-    from inspect_flow._errors import CommitError, StepOptionError, StoreUnavailableError
+    from inspect_flow._errors import CommitError, StepOptionError
     from inspect_flow._runtime import bulk_gc
     from inspect_flow._steps.report import presenting
     from inspect_flow._steps.run import run_step
@@ -170,14 +170,8 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
     kwargs = signature.to_kwargs(ctx.params)
     apply_display_options(values["display"], values["log_level"])
     user_paths = list(values[_PATH_PARAM])
-    store = values["store"]
-    store_from_env = ctx.get_parameter_source("store") == click.core.ParameterSource.ENVIRONMENT
-    if store is not None and not (user_paths and store_from_env):
-        # PATH with --store means "process PATH and index what is written"; both need the store.
-        raise StoreUnavailableError(
-            "The Flow Store is not available in this version of inspect_flow yet (--store)."
-        )
-    if not user_paths:
+    store = _step_store(ctx, values["store"], bool(user_paths))
+    if not user_paths and store is None:
         raise click.UsageError("Either PATH or --store is required.", ctx)
     # With --json, stdout carries the report and nothing else: whatever the step itself prints
     # (a user step calling print()) goes to stderr.
@@ -191,6 +185,7 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
                 filter=list(values["filter"]),
                 exclude=list(values["exclude"]),
                 recursive=values["recursive"],
+                store=store,
                 shard=values["shard"],
                 batch_size=values["batch_size"],
                 **kwargs,
@@ -206,6 +201,34 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
     render_step_report(report, values["as_json"])
     if not report.ok:
         ctx.exit(ExitCode.FAILURE)
+
+
+def _step_store(ctx: click.Context, value: str | None, has_paths: bool) -> Any:
+    """Open the ``--store`` of a step command (never created: a missing store is an error).
+
+    Without PATH the input is the store's logs; with PATH the PATH logs are processed and what
+    is written is indexed. A store that only comes from ``INSPECT_FLOW_STORE`` and does not exist
+    does not stop ``flow step PATH``: it is reported and the run goes on without it.
+    """
+    if value is None or value.strip().lower() == "none":
+        return None
+    from inspect_flow import _output
+    from inspect_flow._errors import StoreNotFoundError
+    from inspect_flow._store import not_found_message, open_store
+    from inspect_flow._store.location import shown
+
+    found = open_store(value)
+    if not found.exists():
+        from_env = ctx.get_parameter_source("store") == click.core.ParameterSource.ENVIRONMENT
+        if has_paths and from_env:
+            _output.warn(
+                f"{not_found_message(value, found.root)} (INSPECT_FLOW_STORE): "
+                "written logs are not indexed"
+            )
+            return None
+        raise StoreNotFoundError(not_found_message(value, found.root))
+    _output.err(f"Using store (read-write): {shown(found.root)}")
+    return found
 
 
 class FileStepsGroup(click.Group):

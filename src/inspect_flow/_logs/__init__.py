@@ -9,7 +9,8 @@ command reads or writes a log.
 * reading: concurrent header reads (``read_headers``), sample counts;
 * the run's state (``Session``) and the one transaction engine (``commit_batch``: header edits and
   copies, all or nothing, one ``Outcome`` per write);
-* what the sweeps of killed runs' leftovers did (``CleanupReport``).
+* what the sweeps of killed runs' leftovers did (``CleanupReport``);
+* removing a directory tree (``remove_tree``: a Flow Store's table).
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ _EXPORTS: dict[str, str] = {
     "commit_batch": "inspect_flow._logs.batch",
     # cleanup
     "CleanupReport": "inspect_flow._logs.cleanup",
+    # small text files next to logs, run folders
+    "create_folder": "inspect_flow._logs.textfiles",
+    "list_dirs": "inspect_flow._logs.textfiles",
+    "read_text": "inspect_flow._logs.textfiles",
+    "write_text": "inspect_flow._logs.textfiles",
+    # trees
+    "remove_tree": "inspect_flow._logs.tree",
 }
 
 if TYPE_CHECKING:
@@ -81,6 +89,8 @@ if TYPE_CHECKING:
         Token,
         fingerprint,
     )
+    from inspect_flow._logs.textfiles import create_folder, list_dirs, read_text, write_text
+    from inspect_flow._logs.tree import remove_tree
 
 __all__ = [
     "CleanupReport",
@@ -94,6 +104,7 @@ __all__ = [
     "basename",
     "check_copy_plan",
     "commit_batch",
+    "create_folder",
     "count_samples",
     "dirname",
     "display_path",
@@ -106,10 +117,14 @@ __all__ = [
     "is_log_name",
     "is_s3",
     "join",
+    "list_dirs",
     "list_log_files",
     "local_path",
     "normalize",
     "read_headers",
+    "read_text",
+    "remove_tree",
+    "write_text",
 ]
 
 __getattr__ = lazy_exports(__name__, _EXPORTS, globals())

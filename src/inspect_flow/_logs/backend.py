@@ -8,6 +8,7 @@ discards them. A staged write is either a header edit of a log (``source`` is No
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -69,6 +70,15 @@ class Staged:
 
 class Backend(Protocol):
     """What the engine asks of a storage backend (``local.backend``, ``s3.backend``)."""
+
+    def read_all(
+        self, locations: list[str], session: Session, advance: Callable[[], None]
+    ) -> list[tuple[EvalLog, Token] | str]:
+        """Read headers, calling ``advance`` per log.
+
+        Returns:
+            Per location, in order: the header and its version token, or why it is unreadable.
+        """
 
     def sweep(self, items: list[Staged], session: Session) -> None:
         """Remove the leftovers of killed runs where ``items`` are staged (never raises)."""

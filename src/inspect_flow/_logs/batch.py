@@ -114,6 +114,7 @@ def commit_batch(
     copy_items = [_copy(request, session, staged_edits) for request in copies]
     items = edit_items + copy_items
     failures = _invalid(items, session)  # a buggy step cannot corrupt a log
+    succeeded = False
     try:
         for backend, group in _by_backend(items if not failures else []):
             backend.sweep(group, session)
@@ -125,7 +126,13 @@ def commit_batch(
                     failures.update(backend.stage_all(group, session))
         if not failures:
             failures = _commit_all(items, session)
+        succeeded = not failures
     finally:
+        for item in items:
+            if item.committed and not succeeded:
+                # Written and not put back: its previous version may exist nowhere else. Kept
+                # (locally a .flowbak beside it, which later runs report), never deleted.
+                item.backup = item.scratch = ""
         _discard_all(items, session)
     outcomes = _outcomes(edits, copies, items, failures, session)
     if failures:
@@ -171,12 +178,14 @@ def _copy(request: CopyRequest, session: Session, staged_edits: dict[str, Staged
         overwrite=request.overwrite,
         fingerprint=wanted,
     )
+    # What the source holds on storage: as this run read it, else (a log this run never read)
+    # the header the copy was planned with.
+    stored = state or session.state_of(request.dest)
     edit = staged_edits.get(request.source)
     if edit is not None and edit.log is not None and edit.fingerprint == wanted:
         item.base = edit.location  # the edit's staged file, once it is staged (_resolve_bases)
-    elif state is None or state.fingerprint == wanted:
-        # byte for byte the source as read (or, never read by this run, as it is on storage)
-        item.log = None
+    elif stored is None or stored.fingerprint == wanted:
+        item.log = None  # byte for byte the source as it is on storage
     return item
 
 
@@ -246,10 +255,14 @@ def _by_backend(items: list[Staged]) -> list[tuple[Backend, list[Staged]]]:
 def _commit_all(items: list[Staged], session: Session) -> dict[Staged, BaseException]:
     """Commit every staged write (local first, then S3); on any failure put back what was done."""
     failures: dict[Staged, BaseException] = {}
-    for backend, group in sorted(_by_backend(items), key=lambda g: g[0] is not _local()):
-        failures = backend.commit_all(group, session)
-        if failures:
-            break
+    try:
+        for backend, group in sorted(_by_backend(items), key=lambda g: g[0] is not _local()):
+            failures = backend.commit_all(group, session)
+            if failures:
+                break
+    except BaseException:  # Ctrl+C (or another interrupt): put back what was committed first
+        _rollback([i for i in items if i.committed], session)
+        raise
     if failures:
         return {**failures, **_rollback([i for i in items if i.committed], session)}
     for backend, group in _by_backend(items):

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from inspect_flow._errors import CommitError, StoreUnavailableError
+from inspect_flow._errors import CommitError, FlowUsageError
 from inspect_flow._logs import CopyRequest, Outcome, Session, commit_batch, display_path
 from inspect_flow._steps.report import StepReport
 
@@ -30,7 +30,8 @@ class StepContext:
 
     Attributes:
         dry_run: Compute everything, write nothing.
-        store: The Flow Store to index written logs into (not yet supported).
+        store: The Flow Store to index written logs into (a FlowStore, ``auto`` or a path,
+            opened and created if needed; None or ``none``: no store).
         depth: Current nesting depth (0 outside any step body).
         dirty: Logs to write at the outermost exit, by location, in the order first dirtied.
         copies: Copies to make at the outermost exit, by destination, in the order planned.
@@ -48,7 +49,18 @@ class StepContext:
 
     def __post_init__(self) -> None:
         self.report.dry_run = self.dry_run
-        require_no_store(self.store)
+        if self.store is not None:
+            from inspect_flow._store import as_store
+
+            self.store = as_store(self.store, create=True)
+            if self.store is not None:
+                self.report.store = self.store.store_path
+
+    def index_written(self) -> None:
+        """Index what the run wrote into its store (after the outermost commit)."""
+        from inspect_flow._store import index_written
+
+        index_written(self.store, self.report)
 
     def mark_dirty(self, logs: list[EvalLog]) -> None:
         """Mark logs as modified: they are written at the outermost exit (or the next flush)."""
@@ -168,15 +180,15 @@ def independent_copy(log: EvalLog) -> EvalLog:
 
 
 def require_no_store(store: Any) -> None:
-    """Refuse a store until the Flow Store is available (a clean one-line error).
+    """Refuse ``store=`` on a step called inside another step (the outermost call owns it).
 
     Raises:
-        StoreUnavailableError: ``store`` is not None.
+        FlowUsageError: ``store`` is not None.
     """
     if store is not None:
-        raise StoreUnavailableError(
-            "The Flow Store is not available in this version of inspect_flow yet "
-            "(--store / store=); process PATHs without it."
+        raise FlowUsageError(
+            "store= is only taken by the outermost step call (the run's writes are indexed "
+            "when it commits); pass it there."
         )
 
 

@@ -50,7 +50,15 @@ _SUMMARY_ORDER: tuple[Status, ...] = (
 
 
 NoticeKind = Literal[
-    "dry-run", "shard", "filter", "exclude", "unreadable", "skipped", "unreadable-copy", "cleanup"
+    "dry-run",
+    "shard",
+    "filter",
+    "exclude",
+    "unreadable",
+    "skipped",
+    "unreadable-copy",
+    "cleanup",
+    "store",
 ]
 Level = Literal["plain", "info", "warn", "error"]
 
@@ -124,6 +132,9 @@ class StepReport:
         notices: Every notice of the run, in order (see :class:`Notice`).
         covered: Input locations accounted for by other entries (the copies made from them), so
             ``run_step`` does not also list them as ``unchanged``.
+        store: The Flow Store the run indexed its written logs into (its root), if any.
+        indexed: The locations the run added to that store.
+        store_error: Why indexing in the store failed (the logs stay written); fails the run.
     """
 
     step: str = ""
@@ -131,6 +142,9 @@ class StepReport:
     logs: list[LogReport] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     covered: set[str] = field(default_factory=set, repr=False)
+    store: str = ""
+    indexed: list[str] = field(default_factory=list)
+    store_error: str = ""
     presenter: Presenter | None = field(default_factory=_PRESENTER.get, repr=False, compare=False)
     # location -> index in ``logs``: recording stays O(1) per log on runs over many logs.
     _index: dict[str, int] = field(default_factory=dict, repr=False)
@@ -169,19 +183,23 @@ class StepReport:
 
     @property
     def ok(self) -> bool:
-        """True when no log was unreadable, in conflict, failed or held back."""
+        """True when no log was unreadable, in conflict, failed or held back (or not indexed)."""
+        if self.store_error:
+            return False
         return not any(entry.status in FAILURE_STATUSES for entry in self.logs)
 
     def summary(self) -> str:
         """Return the one-line summary, e.g. ``tag: 3 written, 1 unchanged, 1 unreadable``."""
         counts = self.counts()
         parts = [f"{n} {status}" for status, n in counts.items()] or ["no logs"]
+        if self.store and not self.dry_run:
+            parts.append(f"{len(self.indexed)} indexed in store")
         prefix = "[DRY RUN] " if self.dry_run else ""
         return f"{prefix}{self.step}: {', '.join(parts)}"
 
     def to_json(self) -> dict[str, Any]:
         """Return the machine-readable report (``--json``)."""
-        return {
+        data: dict[str, Any] = {
             "step": self.step,
             "dry_run": self.dry_run,
             "ok": self.ok,
@@ -194,3 +212,10 @@ class StepReport:
                 for notice in self.notices
             ],
         }
+        if self.store:
+            data["store"] = {
+                "path": self.store,
+                "indexed": list(self.indexed),
+                "error": self.store_error or None,
+            }
+        return data

@@ -49,7 +49,8 @@ def run_step(
         exclude: Filter(s) that remove a log when any of them passes.
         recursive: Search directories recursively.
         expand_paths: Expand directories into the logs they hold (False: paths are log files).
-        store: A Flow Store to index written logs into (not yet available).
+        store: A Flow Store (or ``auto``/a path): every log the run writes is indexed in it. With
+            no ``logs``, the input is every log in the store (filters apply).
         *args: Positional arguments for the step.
         shard: Process only part ``(i, n)`` (or ``"i/n"``) of the selection: the logs whose
             normalised location hashes to part ``i`` of ``n`` (0-based; see ``docs/scale.md``).
@@ -77,12 +78,18 @@ def run_step(
     info = _resolve_step(step)
     ctx = StepContext(dry_run=dry_run, store=store)
     ctx.report.step = info.name
+    if ctx.store is not None and not logs:  # the input is the store's logs
+        from inspect_flow._store import store_inputs
+
+        logs, expand_paths = store_inputs(ctx.store), False
     with active(ctx):  # before reading: the run's version tokens are recorded in its session
         try:
             selection = (filter, exclude, recursive, expand_paths, part, batch)
             _run(ctx, info, logs, *selection, args, kwargs)
+            ctx.index_written()
         except CommitError as exc:
             exc.report = ctx.report  # the CLI renders what happened to each log
+            ctx.index_written()  # what an earlier flush wrote stays written: index it too
             raise
     return ctx.report
 

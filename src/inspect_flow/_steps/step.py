@@ -184,7 +184,10 @@ def invoke(
     ctx.report.step = info.name
     with active(ctx):
         result = _call(ctx, info, logs, args, kwargs)
-        ctx.flush()
+        try:
+            ctx.flush()
+        finally:  # what was written (by this or an earlier flush) is indexed, even on a failure
+            ctx.index_written()
     return result
 
 

@@ -1,0 +1,1 @@
+"""Renderers of command results (text and JSON); they print nothing themselves."""

@@ -37,8 +37,15 @@ def render_json(result: CheckResult) -> None:
     print_json(result.to_json())
 
 
-def render_text(result: CheckResult) -> None:
-    """Print the task table, the log sections, the summary and the log dir (stdout)."""
+def render_text(result: CheckResult, summary: str | None = None, *, reasons: bool = True) -> None:
+    """Print the task table, the log sections, the summary and the log dir (stdout).
+
+    Args:
+        result: The check result.
+        summary: The summary line (default: ``check_summary``; ``flow run`` has its own).
+        reasons: List the incomplete tasks and why (``flow run``'s pre-run table does not).
+
+    """
     from inspect_flow import _output
     from inspect_flow._logs import display_path
 
@@ -62,13 +69,13 @@ def render_text(result: CheckResult) -> None:
             _output.out(f"{display_path(location)}: {reason}")
         _output.out()
     incomplete = [t for t in result.tasks if not t.complete]
-    if incomplete:
+    if incomplete and reasons:
         _output.out("[yellow]⚠[/yellow] Incomplete tasks:", markup=True)
         for task in incomplete:
             label = f"{task.name} ({task.differentiator})" if task.differentiator else task.name
             _output.out(f"{label}: {task.reason}")
         _output.out()
-    _output.out(f"[bold]{check_summary(result)}[/bold]", markup=True)
+    _output.out(f"[bold]{summary or check_summary(result)}[/bold]", markup=True)
     _output.out(f"Log dir: {display_path(result.log_dir)}")
 
 

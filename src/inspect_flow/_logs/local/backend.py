@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from inspect_flow import _output
 from inspect_flow._errors import LogVanishedError, WriteConflictError
@@ -23,6 +25,9 @@ from inspect_flow._logs.local import files
 from inspect_flow._logs.local.files import local_token
 from inspect_flow._logs.s3 import client as s3
 from inspect_flow._logs.session import Session, Token
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
 
 # Stagings in flight at once. An edit is CPU-bound in part (the header write); a copy is mostly
 # waiting on the kernel (sendfile, and fsync, which the filesystem journal commits together for
@@ -42,6 +47,14 @@ def _shown(path: str) -> str:
 
 class LocalBackend:
     """The local-disk implementation of the backend interface."""
+
+    def read_all(
+        self, locations: list[str], session: Session, advance: Callable[[], None]
+    ) -> list[tuple[EvalLog, Token] | str]:
+        """Read local headers on one event loop (see ``local.read``)."""
+        from inspect_flow._logs.local import read
+
+        return read.read_all(locations, advance)
 
     def sweep(self, items: list[Staged], session: Session) -> None:
         """Remove the leftovers of killed runs in the directories the items stage into."""
@@ -88,7 +101,10 @@ class LocalBackend:
     def rollback(self, item: Staged, session: Session) -> None:
         """Put the old version back, or remove a created copy (only if it is still ours)."""
         path = _path(item.location)
-        if item.backup:
+        if item.backup and _same_file(item.backup, path):
+            os.unlink(item.backup)  # the swap did not happen (rename() between links is a no-op)
+            item.backup = ""
+        elif item.backup:
             os.replace(item.backup, path)
             item.backup = ""
         elif item.temp and _same_file(item.temp, path):
@@ -188,8 +204,10 @@ def _commit_edit(item: Staged) -> None:
         raise WriteConflictError(f"Log changed since it was read: {_shown(path)}")
     item.backup = cleanup.temp_name(path, "flowbak")
     os.link(path, item.backup)  # keeps the old version for rollback at no copying cost
-    os.replace(item.temp, path)
+    # Marked before the swap: an interrupt between the two then rolls back a swap that did not
+    # happen (putting the same old file back), never leaves a swap that is not rolled back.
     item.committed = True
+    os.replace(item.temp, path)
     item.new_token = local_token(path)
 
 
@@ -269,17 +287,20 @@ def _makedirs(directory: str) -> list[str]:
 def _commit_copy(item: Staged) -> None:
     """Put the copy in place: replace the destination (overwrite), else link it into place."""
     dest = _path(item.location)
+    # Marked committed before the change, as for edits: rolling back one that did not happen is
+    # harmless (the same old file put back; a destination that is not our temp file is left).
     if item.overwrite and os.path.lexists(dest):
         item.backup = cleanup.temp_name(dest, "flowbak")
         os.link(dest, item.backup)
-        os.replace(item.temp, dest)
-        # the temp name is gone: rollback recognises the copy by its backup
+        item.committed = True
+        os.replace(item.temp, dest)  # the temp name is gone: rollback uses the backup
     else:
+        item.committed = True
         try:
             os.link(item.temp, dest)  # fails if the destination appeared meanwhile: never clobber
         except FileExistsError as exc:
+            item.committed = False
             raise WriteConflictError(
                 f"A log appeared at the destination since the copy was planned: {_shown(dest)}"
             ) from exc
-    item.committed = True
     item.new_token = local_token(dest)

@@ -20,6 +20,8 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from inspect_flow._errors import LogVanishedError, WriteConflictError
 from inspect_flow._logs import locations
@@ -27,7 +29,10 @@ from inspect_flow._logs.backend import Staged
 from inspect_flow._logs.format.writer import fmt, write_header_into
 from inspect_flow._logs.s3 import client as s3
 from inspect_flow._logs.s3 import parts, tail
-from inspect_flow._logs.session import Session
+from inspect_flow._logs.session import Session, Token
+
+if TYPE_CHECKING:
+    from inspect_ai.log import EvalLog
 
 # A part uploaded in one request holds at most this much (S3's limit for UploadPart).
 MAX_PART_BYTES = 5 * 1024 * 1024 * 1024
@@ -35,6 +40,14 @@ MAX_PART_BYTES = 5 * 1024 * 1024 * 1024
 
 class S3Backend:
     """The S3 implementation of the backend interface."""
+
+    def read_all(
+        self, locations: list[str], session: Session, advance: Callable[[], None]
+    ) -> list[tuple[EvalLog, Token] | str]:
+        """Read S3 headers concurrently (see ``s3.read``)."""
+        from inspect_flow._logs.s3 import read
+
+        return read.read_all(locations, session, advance)
 
     def sweep(self, items: list[Staged], session: Session) -> None:
         """Nothing to sweep up front: a large edit aborts its key's stale uploads while staging."""
