@@ -8,8 +8,8 @@ spec file's folder, the others from the CWD. An explicit ``init()`` always wins.
 ``LOG_LEVELS`` is the one table of log-level names: the CLI's ``--log-level`` choices, the levels
 ``init(log_level=...)`` accepts and the name a ``--venv`` child is given all come from it.
 
-``bulk_gc`` is the one garbage-collection policy for runs over many logs: the CLI runs every step
-and ``flow check`` inside it; a Python caller may use it around its own calls.
+``bulk_gc`` is the one garbage-collection policy for runs over many logs: the CLI runs every step,
+``flow check`` and ``flow list log`` inside it; a Python caller may use it around its own calls.
 """
 
 from __future__ import annotations

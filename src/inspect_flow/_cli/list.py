@@ -164,23 +164,25 @@ def log_command(
     from inspect_flow import _output
     from inspect_flow._errors import FlowError
     from inspect_flow._list import Listing, list_entries
+    from inspect_flow._runtime import bulk_gc
 
     apply_display_options(display, log_level)
 
     def listing() -> Listing:
-        return list_entries(
-            path,
-            store=store,
-            since=since,
-            until=until,
-            task=tasks,
-            model=models,
-            tag=tags,
-            status=statuses,
-            filter=list(filters) or None,
-            exclude=list(excludes) or None,
-            max_count=max_count,
-        )
+        with bulk_gc():  # many headers read and kept: the policy of runs over many logs
+            return list_entries(
+                path,
+                store=store,
+                since=since,
+                until=until,
+                task=tasks,
+                model=models,
+                tag=tags,
+                status=statuses,
+                filter=list(filters) or None,
+                exclude=list(excludes) or None,
+                max_count=max_count,
+            )
 
     if as_json:
         from inspect_flow._cli.output import print_json
