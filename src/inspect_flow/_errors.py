@@ -95,6 +95,21 @@ class CommitError(FlowError):
         self.report: Any = None  # the StepReport of the run, attached by run_step
 
 
+class CommitInterrupted(KeyboardInterrupt):
+    """Ctrl+C arrived while a batch was written; the batch was rolled back (or had finished).
+
+    A ``KeyboardInterrupt`` (exit 130), with what happened to each write of the batch.
+
+    Attributes:
+        outcomes: What happened to each write of the batch (``Outcome`` values).
+    """
+
+    def __init__(self, message: str, outcomes: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes or []
+        self.report: Any = None  # the StepReport of the run, attached by run_step
+
+
 class InvalidHeaderError(FlowError):
     """A step produced a header that must not be written (invalid, or another log's identity)."""
 

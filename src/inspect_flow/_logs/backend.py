@@ -42,6 +42,7 @@ class Staged:
         scratch: S3: the private local directory holding ``temp`` and ``backup``.
         pending: S3: the staged multipart upload or tail edit, until completed or aborted.
         made_dirs: Local copies: directories created for the destination (removed on failure).
+        rolled_back: Committed, then put back because the batch failed or was interrupted.
     """
 
     location: str
@@ -58,6 +59,7 @@ class Staged:
     scratch: str = ""
     pending: Any = None
     made_dirs: list[str] = field(default_factory=list)
+    rolled_back: bool = False
 
     @property
     def is_copy(self) -> bool:

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from inspect_flow._errors import CommitError, FlowUsageError
+from inspect_flow._errors import CommitError, CommitInterrupted, FlowUsageError
 from inspect_flow._logs import CopyRequest, Outcome, Session, commit_batch, display_path
 from inspect_flow._steps.report import StepReport
 
@@ -114,7 +114,7 @@ class StepContext:
         edits = [log for log in logs if log.location not in planned]
         try:
             outcomes = commit_batch(edits, copies, session)
-        except CommitError as exc:
+        except (CommitError, CommitInterrupted) as exc:
             for outcome in exc.outcomes:
                 self._record(outcome, changes)
             raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from inspect_flow._errors import CommitError, FlowUsageError, NoLogsError
+from inspect_flow._errors import CommitError, CommitInterrupted, FlowUsageError, NoLogsError
 from inspect_flow._logs import expand_paths as expand
 from inspect_flow._logs import normalize, read_headers
 from inspect_flow._registry import StepInfo, registered_steps
@@ -70,7 +70,7 @@ def run_step(
         try:
             _run(ctx, info, logs, filter, exclude, recursive, expand_paths, args, kwargs)
             ctx.index_written()
-        except CommitError as exc:
+        except (CommitError, CommitInterrupted) as exc:
             exc.report = ctx.report  # the CLI renders what happened to each log
             ctx.index_written()  # what an earlier flush wrote stays written: index it too
             raise

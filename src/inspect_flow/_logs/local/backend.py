@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from inspect_flow import _output
 from inspect_flow._errors import LogVanishedError, WriteConflictError
-from inspect_flow._logs import cleanup, locations
+from inspect_flow._logs import cleanup, interrupt, locations
 from inspect_flow._logs.backend import Staged
 from inspect_flow._logs.format import headers
 from inspect_flow._logs.format.writer import fmt, write_header_into
@@ -85,6 +85,7 @@ class LocalBackend:
             if stop.is_set() and item.is_copy:
                 return  # the batch failed: stays unstaged
             try:
+                interrupt.check()  # Ctrl+C: nothing new is started
                 (_stage_copy if item.is_copy else _stage_edit)(item, session)
             except Exception as exc:
                 failures[item] = exc
@@ -101,9 +102,13 @@ class LocalBackend:
         return {i: failures[i] for i in items if i in failures}
 
     def commit_all(self, items: list[Staged], session: Session) -> dict[Staged, BaseException]:
-        """Swap the staged files in one by one (renames are cheap); stop at the first failure."""
+        """Swap the staged files in one by one (renames are cheap); stop at the first failure.
+
+        After Ctrl+C no further file is swapped in (the batch then rolls back).
+        """
         for item in items:
             try:
+                interrupt.check()
                 (_commit_copy if item.is_copy else _commit_edit)(item)
             except Exception as exc:
                 return {item: exc}
