@@ -32,12 +32,13 @@ from inspect_flow._errors import (
 )
 from inspect_flow._logs import interrupt, locations
 from inspect_flow._logs.backend import Backend, Staged, backend_for
+from inspect_flow._logs.live import live_reason
 from inspect_flow._logs.session import Session, Token, fingerprint, identity
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
 
-Status = Literal["written", "unchanged", "copied", "conflict", "failed", "not written"]
+Status = Literal["written", "unchanged", "copied", "skipped", "conflict", "failed", "not written"]
 
 
 @dataclass
@@ -48,8 +49,9 @@ class Outcome:
         location: The log written (an edit) or the copy's destination.
         status: ``written`` (an edit, or a copy with its own header), ``copied``, ``unchanged``
             (nothing to write), ``conflict`` (changed, vanished or appeared since read/planned),
-            ``failed`` (an I/O error) or ``not written`` (held back because another write of the
-            batch failed; all or nothing).
+            ``failed`` (an I/O error), ``not written`` (held back because another write of the
+            batch failed, or Ctrl+C; all or nothing) or ``skipped`` (an edit of a log whose
+            eval is still running, see ``live``).
         detail: A one-line reason for the statuses that are not a success.
         source: A copy's source (None for an edit).
         token: The version token after the write (local stat or S3 ETag), when written.
@@ -106,7 +108,12 @@ def commit_batch(
         CommitError: Some write could not be staged or committed. Nothing of the batch is left
             changed; the error's ``outcomes`` say what happened to each write.
     """
-    edit_items = [_edit(log, session) for log in edits if session.needs_write(log)]
+    live = _live(edits, session)  # an edit inspect_ai would overwrite is not written
+    edit_items = [
+        _edit(log, session)
+        for log in edits
+        if session.needs_write(log) and log.location not in live
+    ]
     staged_edits = {item.location: item for item in edit_items}
     copy_items = [_copy(request, session, staged_edits) for request in copies]
     items = edit_items + copy_items
@@ -120,6 +127,10 @@ def commit_batch(
             failures = failures or {i: interrupt.WriteInterrupted() for i in items[:1]}
             stopped = True
     outcomes = _outcomes(edits, copies, items, failures, session)
+    outcomes = [
+        Outcome(o.location, "skipped", live[o.location]) if o.location in live else o
+        for o in outcomes
+    ]
     if stopped:
         raise CommitInterrupted(_interrupted_summary(outcomes), outcomes)
     if failures:
@@ -158,6 +169,16 @@ def _write(
                 item.backup = item.scratch = ""
             backend_for(item.location).discard(item, session)
     return failures
+
+
+def _live(edits: Sequence[EvalLog], session: Session) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for log in edits:
+        state = session.state_of(log.location)
+        reason = live_reason(log, state.token if state is not None else None)
+        if reason is not None and session.needs_write(log):
+            found[log.location] = reason
+    return found
 
 
 def _edit(log: EvalLog, session: Session) -> Staged:

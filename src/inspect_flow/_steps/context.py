@@ -134,6 +134,9 @@ class StepContext:
         detail = outcome.detail
         if outcome.source is not None and outcome.status in ("written", "copied"):
             detail = f"from {display_path(outcome.source)}"
+        if outcome.status == "skipped":
+            shown = display_path(outcome.location)
+            self.report.note("skipped", "warn", f"Skipped {shown}: {detail}", outcome.location)
         if outcome.status == "unchanged":
             if not self.report.has(outcome.location):
                 self.report.record(outcome.location, "unchanged")
