@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -186,12 +186,28 @@ def _stage_edit(item: Staged, session: Session) -> None:
     if item.expected is not None and before != item.expected:
         raise WriteConflictError(f"Log changed since it was read: {_shown(path)}")
     item.expected = before
+    if not os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+        raise PermissionError(f"Log is read-only (no write permission): {_shown(path)}")
     item.temp = cleanup.temp_name(path, "flowtmp")
-    if fmt(path) == "json" and _stage_json(item, path, before):
-        return
-    files.clone_or_copy(path, item.temp)  # O(1) on reflink filesystems; the log's mode
-    _check_unchanged(path, before)
-    write_header_into(item.log, item.temp, fmt(path))
+    with _naming(path, "the log's folder"):
+        if fmt(path) == "json" and _stage_json(item, path, before):
+            return
+        files.clone_or_copy(path, item.temp)  # O(1) on reflink filesystems; the log's mode
+        _check_unchanged(path, before)
+        write_header_into(item.log, item.temp, fmt(path))
+
+
+@contextlib.contextmanager
+def _naming(path: str, where: str) -> Iterator[None]:
+    """Report a permission error on a hidden temp file as one about ``path`` (the user's name)."""
+    try:
+        yield
+    except PermissionError as exc:
+        if exc.filename is None or not os.path.basename(str(exc.filename)).startswith("."):
+            raise
+        raise PermissionError(
+            f"Cannot write in {where} (permission denied): {_shown(path)}"
+        ) from exc
 
 
 def _current(path: str) -> Token:
@@ -265,6 +281,13 @@ def _stage_copy(item: Staged, session: Session) -> None:
         )
     item.made_dirs = _makedirs(os.path.dirname(dest))
     item.temp = cleanup.temp_name(dest, "flowtmp")
+    with _naming(dest, "the destination folder"):
+        _fill_copy(item, session)
+
+
+def _fill_copy(item: Staged, session: Session) -> None:
+    assert item.source is not None
+    dest = _path(item.location)
     if item.base:
         files.clone_or_copy(item.base, item.temp)
     elif locations.is_local(item.source):
