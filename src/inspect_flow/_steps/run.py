@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from inspect_flow._errors import CommitError, CommitInterrupted, FlowUsageError, NoLogsError
 from inspect_flow._logs import expand_paths as expand
 from inspect_flow._logs import normalize, read_headers
+from inspect_flow._logs.cleanup import report_backups
 from inspect_flow._registry import StepInfo, registered_steps
 from inspect_flow._runtime import ensure_initialised
 from inspect_flow._steps.context import StepContext, active
@@ -98,8 +100,11 @@ def _run(
     locations = [str(item) for item in items if not isinstance(item, EvalLog)]
     if locations and expand_paths:
         unlistable: dict[str, str] = {}  # folders that cannot be listed: reported, not skipped
-        locations = expand(locations, recursive=recursive, errors=unlistable)
+        kept: list[os.DirEntry[str]] = []  # previous versions killed runs left: said every run
+        locations = expand(locations, recursive=recursive, errors=unlistable, backups=kept)
         ctx.record_unreadable(unlistable)
+        report_backups(kept, ctx.session.cleanup)
+        ctx.note_cleanup()
     else:  # paths are log files: still one normal form (absolute file:// URIs, no ``..``)
         locations = [normalize(location) for location in locations]
     includes, excludes = _filters(filter), _filters(exclude)
