@@ -110,3 +110,36 @@ def test_a_read_only_log_can_be_copied_with_a_new_header(
     copied = bound / "prod" / log.name
     assert read_header(copied).tags == ["prod"]
     assert copied.stat().st_mode & 0o777 == 0o444  # the source's mode, as cp keeps it
+
+
+FLUSH_THEN_FAIL = """\
+from inspect_flow import StepResult, step
+from inspect_flow.api import tag
+
+
+@step
+def flush_then_fail(logs):
+    return StepResult(logs=tag(logs, add=["early"], author="me"), flush=True)
+
+
+@step
+def outer(logs):
+    flush_then_fail(logs)
+    raise ValueError("boom")
+"""
+
+
+def test_after_a_flush_and_an_error_the_written_logs_are_named(
+    make_logs: LogFactory, tmp_path: Path
+) -> None:
+    logs = make_logs(tmp_path / "logs", n=2)
+    steps = write_file(tmp_path / "steps.py", FLUSH_THEN_FAIL)
+
+    result = flow_cli("step", str(steps), "outer", str(tmp_path / "logs"))
+
+    assert result.code == 1, result
+    assert all(read_header(p).tags == ["early"] for p in logs)  # written, and they stay
+    (line,) = [x for x in result.err_lines() if "already written" in x]
+    assert line.startswith("⚠ 2 logs already written by a flush before the error, left written: ")
+    assert all(p.name in line for p in logs)
+    assert result.err_lines()[-1].endswith("ValueError: boom")

@@ -50,7 +50,15 @@ _SUMMARY_ORDER: tuple[Status, ...] = (
 
 
 NoticeKind = Literal[
-    "dry-run", "filter", "exclude", "unreadable", "skipped", "unreadable-copy", "cleanup", "store"
+    "dry-run",
+    "filter",
+    "exclude",
+    "unreadable",
+    "skipped",
+    "unreadable-copy",
+    "cleanup",
+    "store",
+    "written",
 ]
 Level = Literal["plain", "info", "warn", "error"]
 

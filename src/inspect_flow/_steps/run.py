@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from inspect_flow._errors import CommitError, CommitInterrupted, FlowUsageError, NoLogsError
+from inspect_flow._logs import display_path, normalize, read_headers
 from inspect_flow._logs import expand_paths as expand
-from inspect_flow._logs import normalize, read_headers
 from inspect_flow._logs.cleanup import report_backups
 from inspect_flow._registry import StepInfo, registered_steps
 from inspect_flow._runtime import ensure_initialised
@@ -76,7 +76,31 @@ def run_step(
             exc.report = ctx.report  # the CLI renders what happened to each log
             ctx.index_written()  # what an earlier flush wrote stays written: index it too
             raise
+        except BaseException as exc:
+            _say_written(ctx, exc)  # a flush before the error wrote logs: they stay written
+            raise
     return ctx.report
+
+
+def _say_written(ctx: StepContext, exc: BaseException) -> None:
+    """Say which logs an earlier ``flush`` wrote before ``exc`` ended the run (they stay)."""
+    written = ctx.report.written_locations()
+    if not written:
+        return
+    shown = [display_path(location) for location in written]
+    more = f" (and {len(shown) - 5} more)" if len(shown) > 5 else ""
+    plural = "s" if len(shown) != 1 else ""
+    message = (
+        f"{len(shown)} log{plural} already written by a flush before the error, "
+        f"left written: {', '.join(shown[:5])}{more}"
+    )
+    ctx.report.note("written", "warn", message)
+    add_note = getattr(
+        exc, "add_note", None
+    )  # Python 3.11+: for Python callers, under the traceback
+    if add_note is not None:
+        add_note(message)
+    ctx.index_written()
 
 
 def _run(
