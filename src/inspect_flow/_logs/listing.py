@@ -15,7 +15,7 @@ from typing import Any
 
 from inspect_flow._errors import FlowError, FlowUsageError, PathNotFoundError, PathUnreadableError
 from inspect_flow._logs import locations as paths
-from inspect_flow._logs.s3.client import s3_filesystem
+from inspect_flow._logs.s3.client import s3_filesystem, waiting
 
 
 def expand_paths(
@@ -76,7 +76,8 @@ def list_log_files(
     else:
         _require_bucket(directory, location)
         s3_filesystem().invalidate_cache()  # never answer from a stale s3fs listing cache
-        found = _walk_s3(location, recursive)
+        with waiting():
+            found = _walk_s3(location, recursive)
     _report(found_errors, errors)
     return _sorted(found)
 
@@ -113,11 +114,12 @@ def _expand_one(
     fs.invalidate_cache()  # s3fs caches listings: a long-lived process must see the bucket now
     key = location[len("s3://") :]
     try:
-        kind = _s3_kind(fs, key)
-        if kind == "file":
-            _require_log_name(user_path, paths.basename(location))
-            return [location]
-        found = _walk_s3(location, recursive)
+        with waiting():  # a frozen endpoint: say so after a few seconds
+            kind = _s3_kind(fs, key)
+            if kind == "file":
+                _require_log_name(user_path, paths.basename(location))
+                return [location]
+            found = _walk_s3(location, recursive)
         if not found and kind != "directory":
             raise PathNotFoundError(f"Path not found: {user_path}")
     except FileNotFoundError as exc:
