@@ -37,6 +37,15 @@ def test_a_running_eval_log_is_skipped_with_a_warning(running: tuple[Path, Path]
     assert result.out_lines()[-1] == "tag: 1 written, 1 skipped"
 
 
+def test_a_dry_run_says_a_running_eval_log_would_be_skipped(running: tuple[Path, Path]) -> None:
+    live, done = running
+    result = flow_cli("step", "tag", str(live.parent), "--add", "x", "--dry-run")
+    assert result.code == 0, result
+    assert any("Skipped" in line and live.name in line for line in result.err_lines())
+    assert not any(live.name in line for line in result.out_lines() if "would write" in line)
+    assert any(done.name in line for line in result.out_lines() if "would write" in line)
+
+
 def test_a_running_eval_log_is_written_when_the_user_insists(running: tuple[Path, Path]) -> None:
     live, _ = running
     result = flow_cli("step", "tag", str(live), "--add", "x", env={INCLUDE_RUNNING_ENV: "1"})

@@ -8,12 +8,17 @@ the lock exactly one wins and the other reports a conflict, in every trial.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from helpers.logs import LogFactory, read_header
+from inspect_ai.log import EvalLog
+
+from inspect_flow import step
+from inspect_flow.api import CommitError, run_step, tag
 
 CHILD = r"""
 import sys
@@ -86,3 +91,39 @@ def test_two_writers_of_one_log_never_both_win(make_logs: LogFactory, tmp_path: 
         assert outcome == ["conflict", "won"], (path.name, outcome, tags)
         assert len(tags) == 1, (path.name, tags)  # the winner's tag, none lost
     assert not [p.name for p in (tmp_path / "logs").iterdir() if p.name.startswith(".")]
+
+
+def test_a_rollback_never_puts_back_over_another_writer(
+    make_logs: LogFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = make_logs(tmp_path / "logs", n=2)
+    original = first.read_bytes()
+    theirs = tmp_path / "theirs.eval"
+    second_before = second.read_bytes()
+    theirs.write_bytes(second_before)  # what another writer puts at ``first``
+    real_replace = os.replace
+
+    def replace(src: object, dst: object) -> None:
+        real_replace(src, dst)  # type: ignore[arg-type]
+        name = os.path.basename(os.fspath(dst))  # type: ignore[call-overload]
+        if name == first.name and str(src).endswith(".flowtmp"):
+            real_replace(theirs, first)  # another process writes the log after our swap
+        elif name == second.name and str(src).endswith(".flowtmp"):
+            raise OSError(5, "I/O error (injected)")
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(CommitError) as caught:
+        run_step(tag_both, str(tmp_path / "logs"))
+    monkeypatch.undo()
+
+    assert first.read_bytes() == second_before  # theirs, not ours put back over it
+    kept = [p for p in (tmp_path / "logs").iterdir() if p.name.endswith(".flowbak")]
+    assert [p.read_bytes() for p in kept] == [original]  # our previous version, kept
+    report = {e.location.rsplit("/", 1)[-1]: e for e in caught.value.report.logs}
+    assert report[first.name].status == "failed"
+    assert "another process after our write" in report[first.name].detail
+
+
+@step
+def tag_both(logs: list[EvalLog]) -> list[EvalLog]:
+    return tag(logs, add=["ours"], author="me")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_flow._errors import CommitError, CommitInterrupted, FlowUsageError
 from inspect_flow._logs import CopyRequest, Outcome, Session, commit_batch, display_path
+from inspect_flow._logs.live import live_reason
 from inspect_flow._steps.report import StepReport
 
 if TYPE_CHECKING:
@@ -103,10 +104,14 @@ class StepContext:
         changes = {log.location: describe_changes(log, self) for log in logs}
         if self.dry_run:
             for log in logs:
-                if session.needs_write(log):
-                    self.report.record(log.location, "would write", changes=changes[log.location])
-                else:
+                state = session.state_of(log.location)
+                live = live_reason(log, state.token if state is not None else None)
+                if not session.needs_write(log):
                     self.report.record(log.location, "unchanged")
+                elif live is not None:  # as the real run will: not written
+                    self._record(Outcome(log.location, "skipped", live), changes)
+                else:
+                    self.report.record(log.location, "would write", changes=changes[log.location])
             return
         planned = {c.dest for c in copies}
         for copy in copies:  # the destination's header as the run left it

@@ -257,9 +257,9 @@ def _commit_edit(item: Staged) -> None:
         os.link(path, item.backup)  # keeps the old version for rollback at no copying cost
         # Marked before the swap: an interrupt between the two then rolls back a swap that did
         # not happen (putting the same old file back), never leaves a swap not rolled back.
+        item.new_token = local_token(item.temp)  # a rename keeps size, mtime and inode
         item.committed = True
         os.replace(item.temp, path)
-        item.new_token = local_token(path)
 
 
 # ------------------------------------------------------------------------------------ copies
