@@ -83,6 +83,13 @@ def _flow_interrupted(
     return subprocess.CompletedProcess(proc.args, proc.returncode, "".join(out) + rest, err)
 
 
+def assert_rolled_back(done: subprocess.CompletedProcess[str]) -> None:
+    """Exit 130, no traceback, and the last line says nothing was written."""
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.splitlines()[-1].startswith("✗ Interrupted: nothing written"), done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
@@ -96,9 +103,7 @@ def test_ctrl_c_while_tagging_300_logs_rolls_every_log_back(
 
     done = _flow_interrupted(tmp_path, ["step", "tag", "logs", "--add", "x"], commit_at=120)
 
-    assert done.returncode == 130, done.stderr
-    assert done.stderr.splitlines()[-1].startswith("✗ Interrupted: nothing written"), done.stderr
-    assert "Traceback" not in done.stderr
+    assert_rolled_back(done)
     assert _files(tmp_path / "logs") == before  # every log as it was, no hidden file left
     assert done.stderr.count("rolled back: interrupted (Ctrl+C)") == 120, done.stderr
     assert done.stderr.count("held back: interrupted (Ctrl+C)") == 180, done.stderr
@@ -114,9 +119,7 @@ def test_ctrl_c_while_copying_300_logs_removes_every_copy(
 
     done = _flow_interrupted(tmp_path, ["step", "copy", "logs", "--dest", "prod"], commit_at=150)
 
-    assert done.returncode == 130, done.stderr
-    assert done.stderr.splitlines()[-1].startswith("✗ Interrupted: nothing written"), done.stderr
-    assert "Traceback" not in done.stderr
+    assert_rolled_back(done)
     assert _files(tmp_path / "logs") == before
     assert not (tmp_path / "prod").exists() or not os.listdir(tmp_path / "prod")
 
