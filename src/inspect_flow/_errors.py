@@ -82,17 +82,36 @@ class LogVanishedError(FlowError):
     """A log that was read no longer exists when it is written; it is never re-created."""
 
 
-class CommitError(FlowError):
+class _BatchOutcomes(BaseException):
+    """An error that carries what happened to each write of a batch.
+
+    Attributes:
+        outcomes: What happened to each write of the batch (``Outcome`` values).
+        report: The StepReport of the run, attached by ``run_step``.
+    """
+
+    def __init__(self, message: str, outcomes: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes or []
+        self.report: Any = None
+
+
+class CommitError(_BatchOutcomes, FlowError):
     """Some dirty logs could not be written; nothing of the batch was left half-applied.
 
     Attributes:
         outcomes: What happened to each write of the batch (``Outcome`` values).
     """
 
-    def __init__(self, message: str, outcomes: list[Any] | None = None) -> None:
-        super().__init__(message)
-        self.outcomes = outcomes or []
-        self.report: Any = None  # the StepReport of the run, attached by run_step
+
+class CommitInterrupted(_BatchOutcomes, KeyboardInterrupt):
+    """Ctrl+C arrived while a batch was written; the batch was rolled back (or had finished).
+
+    A ``KeyboardInterrupt`` (exit 130), with what happened to each write of the batch.
+
+    Attributes:
+        outcomes: What happened to each write of the batch (``Outcome`` values).
+    """
 
 
 class InvalidHeaderError(FlowError):

@@ -56,27 +56,32 @@ def frozen_endpoint() -> Iterator[str]:
         conn.close()
 
 
-@pytest.mark.slow
-def test_a_frozen_s3_endpoint_gives_up(frozen_endpoint: str, tmp_path: Path) -> None:
-    """With a 1 s timeout and one attempt per request, the command ends with a one-line error."""
+def tag_on_frozen_s3(endpoint: str, cwd: Path, timeout: str) -> subprocess.CompletedProcess[str]:
+    """``flow step tag s3://bucket/logs`` against ``endpoint``, one attempt per request."""
     env = {
         **os.environ,
-        "AWS_ENDPOINT_URL": frozen_endpoint,
+        "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "x",
         "AWS_SECRET_ACCESS_KEY": "x",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "INSPECT_FLOW_S3_TIMEOUT": "1",
+        "INSPECT_FLOW_S3_TIMEOUT": timeout,
         "AWS_MAX_ATTEMPTS": "1",
     }
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "inspect_flow", "step", "tag", "s3://bucket/logs", "--add", "x"],
-        cwd=tmp_path,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,  # the old behaviour (many minutes of retries) fails here
         check=False,
     )
+
+
+@pytest.mark.slow
+def test_a_frozen_s3_endpoint_gives_up(frozen_endpoint: str, tmp_path: Path) -> None:
+    """With a 1 s timeout and one attempt per request, the command ends with a one-line error."""
+    done = tag_on_frozen_s3(frozen_endpoint, tmp_path, "1")
     assert done.returncode == 1, done.stderr
     (line,) = done.stderr.splitlines()
     assert line.startswith("✗ Error: ReadTimeoutError: Read timeout on endpoint URL")
@@ -90,3 +95,15 @@ def test_the_step_call_line_shortens_long_values(logs: list[Path]) -> None:
     assert len(line) < 120
     assert line.startswith("  metadata(logs=2, set={'note': 'nnnn")
     assert line.endswith("nnnn', 'k': 1})") and "..." in line
+
+
+@pytest.mark.slow  # waits for the notice (5 s) and the bounded give-up
+def test_a_frozen_s3_endpoint_says_it_is_waiting(frozen_endpoint: str, tmp_path: Path) -> None:
+    done = tag_on_frozen_s3(frozen_endpoint, tmp_path, "7")  # longer than the notice's 5 s
+    assert done.returncode == 1, done.stderr
+    waiting, error = done.stderr.splitlines()
+    assert waiting == (
+        f"⚠ Waiting for S3 ({frozen_endpoint}): no answer for 5 s "
+        "(a request gives up after 7 s per attempt, 1 attempt)"
+    )
+    assert error.startswith("✗ Error: ReadTimeoutError: Read timeout on endpoint URL")

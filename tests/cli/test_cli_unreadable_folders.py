@@ -8,43 +8,18 @@ Unreadable folders are made with mode 000.
 
 from __future__ import annotations
 
-import ctypes
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.cli import drop_permission_bypass as _drop_permission_bypass
+from helpers.cli import flow_bound
 from helpers.logs import LogFactory, read_header
 
 pytestmark = pytest.mark.slow  # subprocess runs of flow
-
-_PR_CAPBSET_DROP = 24
-_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
-
-
-def _drop_permission_bypass() -> None:
-    if os.geteuid() != 0:
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    for cap in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
-        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
-
-
-def flow_bound(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "inspect_flow", *args],
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "200"},
-        preexec_fn=_drop_permission_bypass,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture

@@ -166,3 +166,33 @@ def flow_subprocess(
         timeout=300,
         check=False,
     )
+
+
+_PR_CAPBSET_DROP = 24
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
+
+
+def drop_permission_bypass() -> None:
+    """In a child before ``exec``: as root, drop the capabilities that bypass file permissions."""
+    if os.geteuid() != 0:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def flow_bound(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``flow ARGS`` in a subprocess bound by file permissions (even when the suite is root)."""
+    return subprocess.run(
+        [sys.executable, "-m", "inspect_flow", *args],
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200"},
+        preexec_fn=drop_permission_bypass,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -98,6 +98,8 @@ class RequestLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: list[S3Request] = []
+        self.before: Callable[[dict[str, Any]], None] | None = None
+        """Called with each request's WSGI environ before it is served (may block: a barrier)."""
 
     def append(self, request: S3Request) -> None:
         """Record a request.
@@ -109,9 +111,10 @@ class RequestLog:
             self._items.append(request)
 
     def clear(self) -> None:
-        """Forget everything recorded so far."""
+        """Forget everything recorded so far (and the ``before`` hook)."""
         with self._lock:
             self._items.clear()
+        self.before = None
 
     @property
     def requests(self) -> list[S3Request]:
@@ -189,6 +192,8 @@ class _RecordingApp:
             sent.extend(int(v) for k, v in headers if k.lower() == "content-length")
             return start_response(code, headers, exc_info)
 
+        if self.log.before is not None:
+            self.log.before(environ)
         result = self.app(environ, recording_start_response)
         headers = {}
         for name in _RECORDED_HEADERS:

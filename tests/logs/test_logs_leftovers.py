@@ -171,3 +171,18 @@ def test_leftovers_are_removed_only_where_a_batch_stages(
     assert result.code == 0, result
     assert not gone.exists() and kept.exists()
     assert read_header(here).tags == ["x"]
+
+
+def test_kept_previous_versions_are_said_on_every_run_over_their_folder(
+    make_logs: LogFactory, tmp_path: Path
+) -> None:
+    (log,) = make_logs(tmp_path / "logs", n=1)
+    previous = leftover(log, "flowbak", pid=exited_pid())  # a killed run's previous version
+    make_logs(tmp_path / "logs" / "sub", n=1)
+
+    # a dry run, a run that writes, a run with nothing to write
+    for args in (["--add", "x", "--dry-run"], ["--add", "x"], ["--add", "x"]):
+        result = flow_cli("step", "tag", "logs", *args)
+        assert result.code == 0, result
+        assert backups_lines(result.stderr) == [backups_line(1, "logs")], args
+    assert previous.exists()

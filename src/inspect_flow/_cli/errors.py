@@ -17,6 +17,7 @@ import traceback
 import click
 
 from inspect_flow._errors import (
+    CommitInterrupted,
     ExitCode,
     FlowError,
     FlowUsageError,
@@ -40,6 +41,8 @@ def exit_code_for(exc: BaseException) -> int:
 
 def message_for(exc: BaseException) -> str:
     """Return the one-line message for an exception."""
+    if isinstance(exc, CommitInterrupted):
+        return f"✗ Interrupted: {one_line(exc)}"
     if isinstance(exc, KeyboardInterrupt):
         return "✗ Interrupted"
     if isinstance(exc, NoLogsError):

@@ -160,7 +160,7 @@ def build_step_command(info: StepInfo, name: str | None = None) -> click.Command
 def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, Any]) -> None:
     from inspect_flow._cli.output import render_notice, render_step_report
     from inspect_flow._cli.params import python_only_message
-    from inspect_flow._errors import CommitError, StepOptionError
+    from inspect_flow._errors import CommitError, CommitInterrupted, StepOptionError
     from inspect_flow._runtime import bulk_gc
     from inspect_flow._steps.report import presenting
     from inspect_flow._steps.run import run_step
@@ -190,7 +190,7 @@ def _run(ctx: click.Context, info: StepInfo, signature: Any, values: dict[str, A
                 batch_size=values["batch_size"],
                 **kwargs,
             )
-    except CommitError as exc:
+    except (CommitError, CommitInterrupted) as exc:
         if exc.report is not None:
             render_step_report(exc.report, values["as_json"])
         raise

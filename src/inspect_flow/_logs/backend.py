@@ -44,6 +44,7 @@ class Staged:
         made_dirs: Local copies: directories created for the destination (removed on failure).
         fingerprint: The fingerprint of ``log`` (or of a copy's header), computed once when the
             batch is planned and recorded in the session after the commit.
+        rolled_back: Committed, then put back because the batch failed or was interrupted.
     """
 
     location: str
@@ -61,6 +62,7 @@ class Staged:
     pending: Any = None
     made_dirs: list[str] = field(default_factory=list)
     fingerprint: str = ""
+    rolled_back: bool = False
 
     @property
     def is_copy(self) -> bool:

@@ -25,13 +25,15 @@ from typing import TYPE_CHECKING, Literal
 
 from inspect_flow._errors import (
     CommitError,
+    CommitInterrupted,
     InvalidHeaderError,
     LogVanishedError,
     WriteConflictError,
     one_line,
 )
-from inspect_flow._logs import locations
+from inspect_flow._logs import interrupt, locations
 from inspect_flow._logs.backend import Backend, Staged, backend_for
+from inspect_flow._logs.live import live_reason
 from inspect_flow._logs.session import Session, Token, fingerprint, identity
 
 if TYPE_CHECKING:
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 _THREADED_DISCARD = 16  # fewer local writes than this are cleaned up on the calling thread
 _DISCARD_THREADS = 4
 
-Status = Literal["written", "unchanged", "copied", "conflict", "failed", "not written"]
+Status = Literal["written", "unchanged", "copied", "skipped", "conflict", "failed", "not written"]
 
 
 @dataclass
@@ -51,8 +53,9 @@ class Outcome:
         location: The log written (an edit) or the copy's destination.
         status: ``written`` (an edit, or a copy with its own header), ``copied``, ``unchanged``
             (nothing to write), ``conflict`` (changed, vanished or appeared since read/planned),
-            ``failed`` (an I/O error) or ``not written`` (held back because another write of the
-            batch failed; all or nothing).
+            ``failed`` (an I/O error), ``not written`` (held back because another write of the
+            batch failed, or Ctrl+C; all or nothing) or ``skipped`` (an edit of a log whose
+            eval is still running, see ``live``).
         detail: A one-line reason for the statuses that are not a success.
         source: A copy's source (None for an edit).
         token: The version token after the write (local stat or S3 ETag), when written.
@@ -109,11 +112,45 @@ def commit_batch(
         CommitError: Some write could not be staged or committed. Nothing of the batch is left
             changed; the error's ``outcomes`` say what happened to each write.
     """
-    edit_items = [_edit(log, wanted, session) for log in edits if (wanted := session.changed(log))]
+    live = _live(edits, session)  # an edit inspect_ai would overwrite is not written
+    edit_items = [
+        _edit(log, wanted, session)
+        for log in edits
+        if log.location not in live and (wanted := session.changed(log))
+    ]
     staged_edits = {item.location: item for item in edit_items}
     copy_items = [_copy(request, session, staged_edits) for request in copies]
     items = edit_items + copy_items
     failures = _invalid(items, session)  # a buggy step cannot corrupt a log
+    with interrupt.deferred():  # a first Ctrl+C stops the batch cleanly, never half-way
+        try:
+            failures = _write(edit_items, copy_items, staged_edits, failures, session)
+            stopped = interrupt.requested()
+        except KeyboardInterrupt:  # a second Ctrl+C, during the rollback: report what is left
+            failures = {i: _not_put_back(i) for i in items if i.committed}
+            failures = failures or {i: interrupt.WriteInterrupted() for i in items[:1]}
+            stopped = True
+    outcomes = _outcomes(edits, copies, items, failures, session)
+    outcomes = [
+        Outcome(o.location, "skipped", live[o.location]) if o.location in live else o
+        for o in outcomes
+    ]
+    if stopped:
+        raise CommitInterrupted(_interrupted_summary(outcomes), outcomes)
+    if failures:
+        raise CommitError(_summary(failures), outcomes)
+    return outcomes
+
+
+def _write(
+    edit_items: list[Staged],
+    copy_items: list[Staged],
+    staged_edits: dict[str, Staged],
+    failures: dict[Staged, BaseException],
+    session: Session,
+) -> dict[Staged, BaseException]:
+    """Sweep, stage and commit the batch; discard what staging left. Returns the failures."""
+    items = edit_items + copy_items
     succeeded = False
     try:
         for backend, group in _by_backend(items if not failures else []):
@@ -134,10 +171,17 @@ def commit_batch(
                 # (locally a .flowbak beside it, which later runs report), never deleted.
                 item.backup = item.scratch = ""
         _discard_all(items, session)
-    outcomes = _outcomes(edits, copies, items, failures, session)
-    if failures:
-        raise CommitError(_summary(failures), outcomes)
-    return outcomes
+    return failures
+
+
+def _live(edits: Sequence[EvalLog], session: Session) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for log in edits:
+        state = session.state_of(log.location)
+        reason = live_reason(log, state.token if state is not None else None)
+        if reason is not None and session.needs_write(log):
+            found[log.location] = reason
+    return found
 
 
 def _discard_all(items: list[Staged], session: Session) -> None:
@@ -282,7 +326,9 @@ def _rollback(committed: list[Staged], session: Session) -> dict[Staged, BaseExc
     stuck: dict[Staged, BaseException] = {}
     for item in reversed(committed):
         try:
-            backend_for(item.location).rollback(item, session)
+            with interrupt.atomic():
+                backend_for(item.location).rollback(item, session)
+                item.rolled_back = True
         except Exception as exc:
             stuck[item] = CommitError(
                 f"Written, and could not be put back after the batch failed: {one_line(exc)}"
@@ -316,16 +362,19 @@ def _outcome(
     source = request.source if request is not None else None
     if item is None:
         return Outcome(location, "unchanged", source=source)
-    if item in failures:
+    if item in failures and not isinstance(failures[item], interrupt.WriteInterrupted):
         exc = failures[item]
         status: Status = (
             "conflict" if isinstance(exc, (WriteConflictError, LogVanishedError)) else "failed"
         )
         return Outcome(location, status, one_line(exc), source)
     if failures:
-        return Outcome(
-            location, "not written", "held back: another log of the batch failed", source
+        stopped = interrupt.requested() or any(
+            isinstance(exc, interrupt.WriteInterrupted) for exc in failures.values()
         )
+        why = "interrupted (Ctrl+C)" if stopped else "another log of the batch failed"
+        done = "rolled back" if item.rolled_back else "held back"
+        return Outcome(location, "not written", f"{done}: {why}", source)
     header = request.header if request is not None else item.log
     assert header is not None
     session.remember(header, item.new_token, item.fingerprint)
@@ -333,6 +382,29 @@ def _outcome(
         header.etag = item.new_token
     status = "copied" if item.is_copy and item.log is None else "written"
     return Outcome(location, status, source=source, token=item.new_token)
+
+
+def _not_put_back(item: Staged) -> CommitError:
+    if item.is_copy and not item.overwrite:
+        return CommitError("Copied, and Ctrl+C again before the copy was removed")
+    kept = "; its previous version is kept beside it (.flowbak)"
+    return CommitError(
+        f"Written, and Ctrl+C again before it was put back{kept if _is_local(item) else ''}"
+    )
+
+
+def _is_local(item: Staged) -> bool:
+    return locations.is_local(item.location)
+
+
+def _interrupted_summary(outcomes: list[Outcome]) -> str:
+    written = [o for o in outcomes if o.changed_storage]
+    kept = [o for o in outcomes if o.status == "failed"]
+    if not written and not kept:
+        return "nothing written (the batch was rolled back or not started)"
+    if kept:
+        return f"{len(kept)} written and could not be put back (see the report)"
+    return f"after the batch was written ({len(written)} written)"
 
 
 def _summary(failures: dict[Staged, BaseException]) -> str:

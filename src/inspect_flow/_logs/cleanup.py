@@ -73,6 +73,7 @@ class CleanupReport:
     aborted: dict[str, int] = field(default_factory=dict)
     backups: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    _told: set[str] = field(default_factory=set, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def note(self, warning: str) -> None:
@@ -91,6 +92,9 @@ class CleanupReport:
             self.warnings.clear()
         messages: list[tuple[Level, str]] = [("warn", text) for text in warnings]
         for directory, names in backups.items():
+            if directory in self._told:
+                continue  # said once per run (the listing and a sweep may both find them)
+            self._told.add(directory)
             count = len(names)
             messages.append(
                 (
@@ -170,6 +174,23 @@ def sweep_local(directories: Iterable[str], report: CleanupReport) -> None:
                 report.removed[directory] = report.removed.get(directory, 0) + removed
             if backups:
                 report.backups[directory] = sorted(backups)
+
+
+def report_backups(entries: Iterable[os.DirEntry[str]], report: CleanupReport) -> None:
+    """Report (never remove) the previous versions of logs that killed runs left.
+
+    ``entries`` are the ``.flowbak`` files a listing of log folders saw anyway, so that every run
+    over such a folder says they are there, not only a run that writes into it. Those a live
+    process may still be using, and those that are their log itself, are not reported.
+    """
+    now = time.time()
+    found: dict[str, list[str]] = {}
+    for entry in entries:
+        if _abandoned(entry, now) and not _is_its_log(entry):
+            found.setdefault(os.path.dirname(entry.path), []).append(entry.name)
+    with report._lock:
+        for directory, names in found.items():
+            report.backups[directory] = sorted(names)
 
 
 def _abandoned(entry: os.DirEntry[str], now: float) -> bool:

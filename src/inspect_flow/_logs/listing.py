@@ -15,7 +15,7 @@ from typing import Any
 
 from inspect_flow._errors import FlowError, FlowUsageError, PathNotFoundError, PathUnreadableError
 from inspect_flow._logs import locations as paths
-from inspect_flow._logs.s3.client import s3_filesystem
+from inspect_flow._logs.s3.client import s3_filesystem, waiting
 
 
 def expand_paths(
@@ -23,6 +23,7 @@ def expand_paths(
     recursive: bool = True,
     base_dir: str | None = None,
     errors: dict[str, str] | None = None,
+    backups: list[os.DirEntry[str]] | None = None,
 ) -> list[str]:
     """Expand PATHs into log locations (URIs), in the order given, without duplicates.
 
@@ -32,6 +33,8 @@ def expand_paths(
         base_dir: Directory relative local paths are resolved against (default: the CWD).
         errors: Receives each subfolder that could not be listed (location → reason); None:
             such a folder is an error.
+        backups: Receives the ``.flowbak`` files seen in the local folders listed
+            (``cleanup.report_backups`` says which are previous versions kept by killed runs).
 
     Returns:
         Log locations; within each directory, newest modification time first.
@@ -45,7 +48,7 @@ def expand_paths(
     seen: dict[str, None] = {}
     found_errors: dict[str, str] = {}
     for user_path in user_paths:
-        for location in _expand_one(user_path, recursive, base_dir, found_errors):
+        for location in _expand_one(user_path, recursive, base_dir, found_errors, backups):
             seen.setdefault(location, None)
     _report(found_errors, errors)
     return list(seen)
@@ -73,7 +76,8 @@ def list_log_files(
     else:
         _require_bucket(directory, location)
         s3_filesystem().invalidate_cache()  # never answer from a stale s3fs listing cache
-        found = _walk_s3(location, recursive)
+        with waiting():
+            found = _walk_s3(location, recursive)
     _report(found_errors, errors)
     return _sorted(found)
 
@@ -88,7 +92,11 @@ def _report(found: dict[str, str], errors: dict[str, str] | None) -> None:
 
 
 def _expand_one(
-    user_path: str, recursive: bool, base_dir: str | None, errors: dict[str, str]
+    user_path: str,
+    recursive: bool,
+    base_dir: str | None,
+    errors: dict[str, str],
+    backups: list[os.DirEntry[str]] | None = None,
 ) -> list[str]:
     location = paths.normalize(user_path, base_dir)
     if paths.is_local(location):
@@ -96,7 +104,7 @@ def _expand_one(
         if os.path.isdir(local):
             if not os.access(local, os.R_OK | os.X_OK):
                 raise PathUnreadableError(f"Permission denied: {user_path}")
-            return _sorted(_walk_local(local, recursive, errors))
+            return _sorted(_walk_local(local, recursive, errors, backups))
         if not os.path.exists(local):
             raise PathNotFoundError(f"Path not found: {user_path}")
         _require_log_name(user_path, paths.basename(location))
@@ -106,11 +114,12 @@ def _expand_one(
     fs.invalidate_cache()  # s3fs caches listings: a long-lived process must see the bucket now
     key = location[len("s3://") :]
     try:
-        kind = _s3_kind(fs, key)
-        if kind == "file":
-            _require_log_name(user_path, paths.basename(location))
-            return [location]
-        found = _walk_s3(location, recursive)
+        with waiting():  # a frozen endpoint: say so after a few seconds
+            kind = _s3_kind(fs, key)
+            if kind == "file":
+                _require_log_name(user_path, paths.basename(location))
+                return [location]
+            found = _walk_s3(location, recursive)
         if not found and kind != "directory":
             raise PathNotFoundError(f"Path not found: {user_path}")
     except FileNotFoundError as exc:
@@ -141,7 +150,12 @@ def _require_log_name(user_path: str, name: str) -> None:
         raise FlowUsageError(f"Not an eval log file (expected .eval or .json): {user_path}")
 
 
-def _walk_local(root: str, recursive: bool, errors: dict[str, str]) -> list[tuple[str, float]]:
+def _walk_local(
+    root: str,
+    recursive: bool,
+    errors: dict[str, str],
+    backups: list[os.DirEntry[str]] | None = None,
+) -> list[tuple[str, float]]:
     found: list[tuple[str, float]] = []
     stack = [root]
     visited: set[tuple[int, int]] = set()  # real directories seen: a symlink loop is walked once
@@ -171,6 +185,8 @@ def _walk_local(root: str, recursive: bool, errors: dict[str, str]) -> list[tupl
                 except OSError:
                     continue  # vanished while listing, or a dangling symlink
                 found.append(("file://" + entry.path, mtime))
+            elif backups is not None and entry.name.endswith(".flowbak"):
+                backups.append(entry)
     return found
 
 

@@ -16,8 +16,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from inspect_flow._errors import CommitError, FlowUsageError
+from inspect_flow._errors import CommitError, CommitInterrupted, FlowUsageError
 from inspect_flow._logs import CopyRequest, Outcome, Session, commit_batch, display_path
+from inspect_flow._logs.live import live_reason
 from inspect_flow._steps.report import StepReport
 
 if TYPE_CHECKING:
@@ -104,10 +105,14 @@ class StepContext:
         changes = {log.location: describe_changes(log, self) for log in logs}
         if self.dry_run:
             for log in logs:
-                if session.needs_write(log):
-                    self.report.record(log.location, "would write", changes=changes[log.location])
-                else:
+                state = session.state_of(log.location)
+                live = live_reason(log, state.token if state is not None else None)
+                if not session.needs_write(log):
                     self.report.record(log.location, "unchanged")
+                elif live is not None:  # as the real run will: not written
+                    self._record(Outcome(log.location, "skipped", live), changes)
+                else:
+                    self.report.record(log.location, "would write", changes=changes[log.location])
             return
         planned = {c.dest for c in copies}
         for copy in copies:  # the destination's header as the run left it
@@ -115,7 +120,7 @@ class StepContext:
         edits = [log for log in logs if log.location not in planned]
         try:
             outcomes = commit_batch(edits, copies, session)
-        except CommitError as exc:
+        except (CommitError, CommitInterrupted) as exc:
             for outcome in exc.outcomes:
                 self._record(outcome, changes)
             raise
@@ -135,6 +140,9 @@ class StepContext:
         detail = outcome.detail
         if outcome.source is not None and outcome.status in ("written", "copied"):
             detail = f"from {display_path(outcome.source)}"
+        if outcome.status == "skipped":
+            shown = display_path(outcome.location)
+            self.report.note("skipped", "warn", f"Skipped {shown}: {detail}", outcome.location)
         if outcome.status == "unchanged":
             if not self.report.has(outcome.location):
                 self.report.record(outcome.location, "unchanged")

@@ -59,6 +59,7 @@ NoticeKind = Literal[
     "unreadable-copy",
     "cleanup",
     "store",
+    "written",
 ]
 Level = Literal["plain", "info", "warn", "error"]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from inspect_flow._errors import CommitError, FlowUsageError, NoLogsError
+from inspect_flow._errors import CommitError, CommitInterrupted, FlowUsageError, NoLogsError
+from inspect_flow._logs import display_path, normalize, read_headers
 from inspect_flow._logs import expand_paths as expand
-from inspect_flow._logs import normalize, read_headers
+from inspect_flow._logs.cleanup import report_backups
 from inspect_flow._registry import StepInfo, registered_steps
 from inspect_flow._runtime import ensure_initialised
 from inspect_flow._steps.context import StepContext, active
@@ -87,11 +89,35 @@ def run_step(
             selection = (filter, exclude, recursive, expand_paths, part, batch)
             _run(ctx, info, logs, *selection, args, kwargs)
             ctx.index_written()
-        except CommitError as exc:
+        except (CommitError, CommitInterrupted) as exc:
             exc.report = ctx.report  # the CLI renders what happened to each log
             ctx.index_written()  # what an earlier flush wrote stays written: index it too
             raise
+        except BaseException as exc:
+            _say_written(ctx, exc)  # a flush before the error wrote logs: they stay written
+            raise
     return ctx.report
+
+
+def _say_written(ctx: StepContext, exc: BaseException) -> None:
+    """Say which logs an earlier ``flush`` wrote before ``exc`` ended the run (they stay)."""
+    written = ctx.report.written_locations()
+    if not written:
+        return
+    shown = [display_path(location) for location in written]
+    more = f" (and {len(shown) - 5} more)" if len(shown) > 5 else ""
+    plural = "s" if len(shown) != 1 else ""
+    message = (
+        f"{len(shown)} log{plural} already written by a flush before the error, "
+        f"left written: {', '.join(shown[:5])}{more}"
+    )
+    ctx.report.note("written", "warn", message)
+    add_note = getattr(
+        exc, "add_note", None
+    )  # Python 3.11+: for Python callers, under the traceback
+    if add_note is not None:
+        add_note(message)
+    ctx.index_written()
 
 
 def _run(
@@ -117,8 +143,11 @@ def _run(
     locations = [str(item) for item in items if not isinstance(item, EvalLog)]
     if locations and expand_paths:
         unlistable: dict[str, str] = {}  # folders that cannot be listed: reported, not skipped
-        locations = expand(locations, recursive=recursive, errors=unlistable)
+        kept: list[os.DirEntry[str]] = []  # previous versions killed runs left: said every run
+        locations = expand(locations, recursive=recursive, errors=unlistable, backups=kept)
         ctx.record_unreadable(unlistable)
+        report_backups(kept, ctx.session.cleanup)
+        ctx.note_cleanup()
     else:  # paths are log files: still one normal form (absolute file:// URIs, no ``..``)
         locations = [normalize(location) for location in locations]
     if shard is not None:

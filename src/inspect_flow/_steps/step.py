@@ -208,7 +208,7 @@ def _call(
         raise
     finally:
         ctx.depth -= 1
-    result = _as_result(raw, info.name)
+    result = _as_result(raw, info)
     if result.logs and result.modified:
         ctx.mark_dirty(list(result.logs))
     if result.flush:
@@ -261,16 +261,37 @@ def resolve_inputs(ctx: StepContext, logs: Any) -> list[EvalLog]:
     return resolved + list(by_location)
 
 
-def _as_result(raw: Any, name: str) -> StepResult:
-    if isinstance(raw, StepResult):
-        return raw
+def _as_result(raw: Any, info: StepInfo) -> StepResult:
+    """Check what a step returned: a list of EvalLogs or a StepResult (of EvalLogs).
+
+    Raises:
+        UserFileError: Anything else (a list of strings, say): the step is broken (exit 4); its
+            file and the line of its ``def`` are named.
+    """
+    from inspect_ai.log import EvalLog
+
+    result = raw
     if isinstance(raw, list):
-        if not raw:
-            return StepResult(logs=[], modified=False, skip_log_steps=True)
-        return StepResult(logs=raw)
-    raise FlowUsageError(
-        f"Step '{name}' returned {type(raw).__name__}; "
-        "a step must return list[EvalLog] or StepResult"
+        result = StepResult(logs=raw) if raw else None
+    if result is None:
+        return StepResult(logs=[], modified=False, skip_log_steps=True)
+    if isinstance(result, StepResult):
+        wrong = [item for item in result.logs if not isinstance(item, EvalLog)]
+        if not wrong:
+            return result
+        shown = f"{type(raw).__name__} holding {type(wrong[0]).__name__}"
+    else:
+        shown = type(raw).__name__
+    from inspect_flow._errors import UserFileError
+
+    code = getattr(info.func, "__code__", None)
+    path = code.co_filename if code is not None else info.name
+    line = code.co_firstlineno if code is not None else None
+    raise UserFileError(
+        path,
+        line,
+        f"step '{info.name}' returned {shown}; a step must return list[EvalLog] or StepResult",
+        during=None,
     )
 
 

@@ -7,6 +7,7 @@ into a local copy of the object (or a local mirror of a large object's tail).
 from __future__ import annotations
 
 import os
+import stat
 from typing import TYPE_CHECKING
 
 from inspect_flow._logs.format import headers
@@ -28,6 +29,19 @@ def write_header_into(log: EvalLog, file_path: str, log_format: str) -> None:
         file_path: A private local copy of the log (never the log itself).
         log_format: ``eval`` or ``json``.
     """
+    mode = os.stat(file_path).st_mode & 0o7777
+    if mode & stat.S_IWUSR:
+        _write(log, file_path, log_format)
+        return
+    # A copy of a read-only log has its mode (0444): writable by us only while the header goes in.
+    os.chmod(file_path, mode | stat.S_IWUSR)
+    try:
+        _write(log, file_path, log_format)
+    finally:
+        os.chmod(file_path, mode)
+
+
+def _write(log: EvalLog, file_path: str, log_format: str) -> None:
     from inspect_ai.log import write_eval_log
 
     # Ours first (same bytes as inspect_ai, without its per-call event loop, 12-thread zstd

@@ -9,19 +9,20 @@ removes those of killed runs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from inspect_flow import _output
 from inspect_flow._errors import LogVanishedError, WriteConflictError
-from inspect_flow._logs import cleanup, locations
+from inspect_flow._logs import cleanup, interrupt, locations
 from inspect_flow._logs.backend import Staged
 from inspect_flow._logs.format import headers
 from inspect_flow._logs.format.writer import fmt, write_header_into
-from inspect_flow._logs.local import files
+from inspect_flow._logs.local import files, lock
 from inspect_flow._logs.local.files import local_token
 from inspect_flow._logs.s3 import client as s3
 from inspect_flow._logs.session import Session, Token
@@ -45,6 +46,16 @@ def _shown(path: str) -> str:
     return locations.display_path(path)
 
 
+def _target(item: Staged) -> str:
+    """Return the file a write replaces: for an edit of a symlinked log, the link's target.
+
+    The link is kept and the real log is edited through it (staged beside the real log, so the
+    swap stays on one filesystem).
+    """
+    path = _path(item.location)
+    return path if item.is_copy else os.path.realpath(path)
+
+
 class LocalBackend:
     """The local-disk implementation of the backend interface."""
 
@@ -58,7 +69,7 @@ class LocalBackend:
 
     def sweep(self, items: list[Staged], session: Session) -> None:
         """Remove the leftovers of killed runs in the directories the items stage into."""
-        cleanup.sweep_local((os.path.dirname(_path(i.location)) for i in items), session.cleanup)
+        cleanup.sweep_local((os.path.dirname(_target(i)) for i in items), session.cleanup)
 
     def stage_all(self, items: list[Staged], session: Session) -> dict[Staged, BaseException]:
         """Stage every item in a bounded thread pool; after a failure no new copy starts.
@@ -74,6 +85,7 @@ class LocalBackend:
             if stop.is_set() and item.is_copy:
                 return  # the batch failed: stays unstaged
             try:
+                interrupt.check()  # Ctrl+C: nothing new is started
                 (_stage_copy if item.is_copy else _stage_edit)(item, session)
             except Exception as exc:
                 failures[item] = exc
@@ -90,22 +102,36 @@ class LocalBackend:
         return {i: failures[i] for i in items if i in failures}
 
     def commit_all(self, items: list[Staged], session: Session) -> dict[Staged, BaseException]:
-        """Swap the staged files in one by one (renames are cheap); stop at the first failure."""
+        """Swap the staged files in one by one (renames are cheap); stop at the first failure.
+
+        After Ctrl+C no further file is swapped in (the batch then rolls back).
+        """
         for item in items:
             try:
+                interrupt.check()
                 (_commit_copy if item.is_copy else _commit_edit)(item)
             except Exception as exc:
                 return {item: exc}
         return {}
 
     def rollback(self, item: Staged, session: Session) -> None:
-        """Put the old version back, or remove a created copy (only if it is still ours)."""
-        path = _path(item.location)
+        """Put the old version back, or remove a created copy (only if it is still ours).
+
+        Raises:
+            WriteConflictError: Another process wrote the log after us: our version is not
+                put back over theirs (the previous version stays in the backup, reported).
+        """
+        path = _target(item)
         if item.backup and _same_file(item.backup, path):
             os.unlink(item.backup)  # the swap did not happen (rename() between links is a no-op)
             item.backup = ""
         elif item.backup:
-            os.replace(item.backup, path)
+            with lock.locked(path):
+                if item.new_token is not None and local_token(path) != item.new_token:
+                    raise WriteConflictError(
+                        f"Log changed by another process after our write: {_shown(path)}"
+                    )
+                os.replace(item.backup, path)
             item.backup = ""
         elif item.temp and _same_file(item.temp, path):
             os.unlink(path)
@@ -128,7 +154,7 @@ class LocalBackend:
 
     def sync(self, items: list[Staged]) -> None:
         """Make the renames durable (fsync each directory once)."""
-        for directory in {os.path.dirname(_path(i.location)) for i in items}:
+        for directory in {os.path.dirname(_target(i)) for i in items}:
             try:
                 fd = os.open(directory, os.O_RDONLY)
             except OSError:
@@ -155,17 +181,33 @@ def _stage_edit(item: Staged, session: Session) -> None:
         WriteConflictError: The log changed since it was read, or while it was staged.
     """
     assert item.log is not None
-    path = _path(item.location)
+    path = _target(item)
     before = _current(path)
     if item.expected is not None and before != item.expected:
         raise WriteConflictError(f"Log changed since it was read: {_shown(path)}")
     item.expected = before
+    if not os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+        raise PermissionError(f"Log is read-only (no write permission): {_shown(path)}")
     item.temp = cleanup.temp_name(path, "flowtmp")
-    if fmt(path) == "json" and _stage_json(item, path, before):
-        return
-    files.clone_or_copy(path, item.temp)  # O(1) on reflink filesystems; the log's mode
-    _check_unchanged(path, before)
-    write_header_into(item.log, item.temp, fmt(path))
+    with _naming(path, "the log's folder"):
+        if fmt(path) == "json" and _stage_json(item, path, before):
+            return
+        files.clone_or_copy(path, item.temp)  # O(1) on reflink filesystems; the log's mode
+        _check_unchanged(path, before)
+        write_header_into(item.log, item.temp, fmt(path))
+
+
+@contextlib.contextmanager
+def _naming(path: str, where: str) -> Iterator[None]:
+    """Report a permission error on a hidden temp file as one about ``path`` (the user's name)."""
+    try:
+        yield
+    except PermissionError as exc:
+        if exc.filename is None or not os.path.basename(str(exc.filename)).startswith("."):
+            raise
+        raise PermissionError(
+            f"Cannot write in {where} (permission denied): {_shown(path)}"
+        ) from exc
 
 
 def _current(path: str) -> Token:
@@ -198,17 +240,26 @@ def _check_unchanged(path: str, before: Token, verb: str = "staged") -> None:
 
 
 def _commit_edit(item: Staged) -> None:
-    """Swap the staged file in, if the log is still the version staged from."""
-    path = _path(item.location)
-    if _current(path) != item.expected:
-        raise WriteConflictError(f"Log changed since it was read: {_shown(path)}")
-    item.backup = cleanup.temp_name(path, "flowbak")
-    os.link(path, item.backup)  # keeps the old version for rollback at no copying cost
-    # Marked before the swap: an interrupt between the two then rolls back a swap that did not
-    # happen (putting the same old file back), never leaves a swap that is not rolled back.
-    item.committed = True
-    os.replace(item.temp, path)
-    item.new_token = local_token(path)
+    """Swap the staged file in, if the log is still the version staged from.
+
+    The check and the swap are one compare-and-swap among flow processes: both happen under
+    the log's lock (``local.lock``), so of two runs that read the same version only one swaps.
+    """
+    path = _target(item)
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(lock.locked(path))
+        except FileNotFoundError as exc:
+            raise LogVanishedError(f"Log no longer exists: {_shown(path)}") from exc
+        if _current(path) != item.expected:
+            raise WriteConflictError(f"Log changed since it was read: {_shown(path)}")
+        item.backup = cleanup.temp_name(path, "flowbak")
+        os.link(path, item.backup)  # keeps the old version for rollback at no copying cost
+        # Marked before the swap: an interrupt between the two then rolls back a swap that did
+        # not happen (putting the same old file back), never leaves a swap not rolled back.
+        item.new_token = local_token(item.temp)  # a rename keeps size, mtime and inode
+        item.committed = True
+        os.replace(item.temp, path)
 
 
 # ------------------------------------------------------------------------------------ copies
@@ -230,6 +281,13 @@ def _stage_copy(item: Staged, session: Session) -> None:
         )
     item.made_dirs = _makedirs(os.path.dirname(dest))
     item.temp = cleanup.temp_name(dest, "flowtmp")
+    with _naming(dest, "the destination folder"):
+        _fill_copy(item, session)
+
+
+def _fill_copy(item: Staged, session: Session) -> None:
+    assert item.source is not None
+    dest = _path(item.location)
     if item.base:
         files.clone_or_copy(item.base, item.temp)
     elif locations.is_local(item.source):

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from inspect_flow._errors import LogVanishedError, WriteConflictError
-from inspect_flow._logs import locations
+from inspect_flow._logs import interrupt, locations
 from inspect_flow._logs.backend import Staged
 from inspect_flow._logs.format.writer import fmt, write_header_into
 from inspect_flow._logs.s3 import client as s3
@@ -58,6 +58,7 @@ class S3Backend:
             return {}
 
         async def one(item: Staged) -> None:
+            interrupt.check()  # Ctrl+C: no new upload is started
             await (_stage_copy if item.is_copy else _stage_edit)(item, session)
 
         outcomes = s3.run_all(one, items)
@@ -69,6 +70,7 @@ class S3Backend:
             return {}
 
         async def one(item: Staged) -> None:
+            interrupt.check()  # Ctrl+C: no further conditional write is sent
             await (_commit_copy if item.is_copy else _commit_edit)(item, session)
 
         outcomes = s3.run_all(one, items)

@@ -14,9 +14,12 @@ of retrying for many minutes; a refused connection fails within seconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
 from inspect_flow._errors import FlowError, FlowUsageError, LogVanishedError, WriteConflictError
@@ -33,6 +36,8 @@ S3_READ_TIMEOUT = 10.0
 S3_ATTEMPTS = 3
 S3FS_RETRIES = 1
 TIMEOUT_ENV = "INSPECT_FLOW_S3_TIMEOUT"
+# After this long without an answer, say on stderr that we are waiting (once per wait).
+WAITING_NOTICE_SECONDS = 5.0
 
 
 def s3_filesystem() -> Any:
@@ -81,6 +86,11 @@ def split(location: str) -> tuple[str, str]:
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine on the s3fs event loop and wait for its result."""
+    with waiting():
+        return _on_loop(coro)
+
+
+def _on_loop(coro: Coroutine[Any, Any, T]) -> T:
     from fsspec.asyn import sync
 
     fs = s3_filesystem()
@@ -92,19 +102,56 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return result
 
 
+@contextlib.contextmanager
+def waiting() -> Iterator[Callable[[], None]]:
+    """Say on stderr when S3 has not answered for ``WAITING_NOTICE_SECONDS`` (once).
+
+    Yields a function to call whenever an answer arrives (the wait starts again).
+    """
+    done = threading.Event()
+    last = [time.monotonic()]
+
+    def watch() -> None:
+        while not done.wait(max(0.0, last[0] + WAITING_NOTICE_SECONDS - time.monotonic())):
+            if time.monotonic() - last[0] >= WAITING_NOTICE_SECONDS:
+                from inspect_flow import _output
+
+                endpoint = os.environ.get("AWS_ENDPOINT_URL") or "AWS"
+                timeout = os.environ.get(TIMEOUT_ENV) or f"{S3_READ_TIMEOUT:g}"
+                attempts = os.environ.get("AWS_MAX_ATTEMPTS") or str(S3_ATTEMPTS)
+                _output.warn(
+                    f"Waiting for S3 ({endpoint}): no answer for {WAITING_NOTICE_SECONDS:g} s "
+                    f"(a request gives up after {timeout} s per attempt, {attempts} "
+                    f"attempt{'' if attempts == '1' else 's'})"
+                )
+                return
+
+    threading.Thread(target=watch, name="s3-waiting", daemon=True).start()
+    try:
+        yield lambda: last.__setitem__(0, time.monotonic())
+    finally:
+        done.set()
+
+
 def run_all(func: Callable[[T], Awaitable[R]], items: Sequence[T]) -> list[R | BaseException]:
     """Run ``func`` over ``items`` concurrently (bounded) on the s3fs loop; errors are returned."""
+    answers: list[Callable[[], None]] = []
 
     async def _all() -> list[R | BaseException]:
         semaphore = asyncio.Semaphore(S3_CONCURRENCY)
 
         async def one(item: T) -> R:
             async with semaphore:
-                return await func(item)
+                try:
+                    return await func(item)
+                finally:
+                    answers[0]()  # progress: the wait for an answer starts again
 
         return list(await asyncio.gather(*(one(i) for i in items), return_exceptions=True))
 
-    return run(_all())
+    with waiting() as answered:
+        answers.append(answered)
+        return _on_loop(_all())
 
 
 def _code(exc: BaseException) -> str:
