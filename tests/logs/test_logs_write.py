@@ -265,8 +265,7 @@ def tag_and_keep_session(logs: list[EvalLog]) -> list[EvalLog]:
 
 
 def _kept(session: Any) -> list[str]:
-    directory = session._bodies
-    return os.listdir(directory) if directory and os.path.isdir(directory) else []
+    return sorted(session._bodies)
 
 
 def test_s3_bodies_are_kept_only_during_a_run(s3_logs: list[str], s3_requests: RequestLog) -> None:
@@ -286,11 +285,11 @@ def test_s3_bodies_are_kept_only_during_a_run(s3_logs: list[str], s3_requests: R
         key = split_s3_uri(location)[1]
         assert s3_requests.count("GET", key=key) == 1, s3_requests.summary()
         assert s3_requests.count("PUT", key=key) == 1
-    assert _kept(SESSIONS[0]) == [] and SESSIONS[0]._bodies is None  # dropped with the run
+    assert _kept(SESSIONS[0]) == [] and SESSIONS[0]._body_bytes == 0  # dropped with the run
 
     report = run_step(tag_and_keep_session, s3_logs)  # two unchanged: bodies unused
     assert sorted(e.status for e in report.logs) == ["unchanged"] * 2 + ["written"] * 2
-    assert _kept(SESSIONS[1]) == [] and SESSIONS[1]._bodies is None
+    assert _kept(SESSIONS[1]) == [] and SESSIONS[1]._body_bytes == 0
 
 
 # ------------------------------------------------------------------------ unreadable logs

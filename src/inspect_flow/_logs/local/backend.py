@@ -290,11 +290,14 @@ def _fill_copy(item: Staged, session: Session) -> None:
     dest = _path(item.location)
     if item.base:
         files.clone_or_copy(item.base, item.temp)
+    elif item.staged_body is not None:  # an S3 edit of this batch, staged in memory
+        with open(item.temp, "wb") as f:
+            f.write(item.staged_body)
     elif locations.is_local(item.source):
         copy_local_source(item.source, item.source_token, item.temp)
     else:
         etag = item.source_token if isinstance(item.source_token, str) else None
-        body = session.take_body(item.source, etag) if etag else None
+        body = session.body(item.source, etag) if etag else None
         if body is None:
             body, _, _ = s3.run(s3.get_object(item.source, if_match=etag))
         with open(item.temp, "wb") as f:
@@ -319,6 +322,23 @@ def copy_local_source(location: str, token: Token | None, target: str) -> None:
         raise WriteConflictError(f"Log changed since it was read: {_shown(source)}")
     files.clone_or_copy(source, target)  # O(1) on reflink filesystems
     _check_unchanged(source, before, "copied")
+
+
+def read_local_source(location: str, token: Token | None) -> bytes:
+    """Return the bytes of the local log ``location``, if still at ``token``.
+
+    Raises:
+        LogVanishedError: The log no longer exists.
+        WriteConflictError: The log changed since it was read, or while it was read.
+    """
+    source = _path(location)
+    before = _current(source)
+    if token is not None and before != token:
+        raise WriteConflictError(f"Log changed since it was read: {_shown(source)}")
+    with open(source, "rb") as f:
+        body = f.read()
+    _check_unchanged(source, before, "copied")
+    return body
 
 
 def _same_file(a: str, b: str) -> bool:
