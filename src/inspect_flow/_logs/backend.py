@@ -48,6 +48,8 @@ class Staged:
         fingerprint: The fingerprint of ``log`` (or of a copy's header), computed once when the
             batch is planned and recorded in the session after the commit.
         rolled_back: Committed, then put back because the batch failed or was interrupted.
+        keep_old: Committed and not put back (the batch failed): the previous version must be
+            kept, never deleted.
     """
 
     location: str
@@ -67,6 +69,7 @@ class Staged:
     staged_body: bytes | None = None
     fingerprint: str = ""
     rolled_back: bool = False
+    keep_old: bool = False
 
     @property
     def is_copy(self) -> bool:

@@ -170,6 +170,7 @@ def _write(
                 # Written and not put back: its previous version may exist nowhere else. Kept
                 # (locally a .flowbak beside it, which later runs report), never deleted.
                 item.backup = item.scratch = ""
+                item.keep_old = True
         _discard_all(items, session)
     return failures
 

@@ -126,6 +126,8 @@ class S3Backend:
     def discard(self, item: Staged, session: Session) -> None:
         """Abort an upload never completed; remove the scratch and a copy's backup object."""
         pending, item.pending = item.pending, None
+        if item.keep_old and isinstance(pending, InMemory) and pending.old is not None:
+            _keep_old(item.location, pending.old, session)
         session.drop_body(item.location)  # its write is over: the body read is no longer needed
         if item.source:
             session.drop_body(item.source)
@@ -239,6 +241,19 @@ async def _stage_server_copy(item: Staged, etag: str | None, session: Session) -
     item.pending = await parts.stage(
         item.location, found[1], b"", found[0], source=item.source, report=session.cleanup
     )
+
+
+def _keep_old(location: str, old: bytes, session: Session) -> None:
+    """Save the previous version of a log written and not put back (it may exist nowhere else)."""
+    try:
+        directory = tempfile.mkdtemp(prefix="inspect-flow-stage-")
+        path = f"{directory}/{location.rsplit('/', 1)[-1]}"
+        with open(path, "wb") as f:
+            f.write(old)
+    except OSError as exc:
+        session.cleanup.note(f"Could not keep the previous version of {location}: {exc}")
+        return
+    session.cleanup.note(f"The previous version of {location} is kept in {path}")
 
 
 def _read_file(path: str) -> bytes:
