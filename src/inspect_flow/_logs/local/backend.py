@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from inspect_flow import _output
 from inspect_flow._errors import LogVanishedError, WriteConflictError
@@ -26,6 +26,8 @@ from inspect_flow._logs.local import files, lock
 from inspect_flow._logs.local.files import local_token
 from inspect_flow._logs.s3 import client as s3
 from inspect_flow._logs.session import Session, Token
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -316,12 +318,8 @@ def copy_local_source(location: str, token: Token | None, target: str) -> None:
         LogVanishedError: The log no longer exists.
         WriteConflictError: The log changed since it was read, or while it was copied.
     """
-    source = _path(location)
-    before = _current(source)
-    if token is not None and before != token:
-        raise WriteConflictError(f"Log changed since it was read: {_shown(source)}")
-    files.clone_or_copy(source, target)  # O(1) on reflink filesystems
-    _check_unchanged(source, before, "copied")
+    # a clone: O(1) on reflink filesystems
+    _from_source(location, token, lambda source: files.clone_or_copy(source, target))
 
 
 def read_local_source(location: str, token: Token | None) -> bytes:
@@ -331,14 +329,22 @@ def read_local_source(location: str, token: Token | None) -> bytes:
         LogVanishedError: The log no longer exists.
         WriteConflictError: The log changed since it was read, or while it was read.
     """
+    return _from_source(location, token, _read_bytes)
+
+
+def _from_source(location: str, token: Token | None, action: Callable[[str], T]) -> T:
     source = _path(location)
     before = _current(source)
     if token is not None and before != token:
         raise WriteConflictError(f"Log changed since it was read: {_shown(source)}")
-    with open(source, "rb") as f:
-        body = f.read()
+    result = action(source)
     _check_unchanged(source, before, "copied")
-    return body
+    return result
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def _same_file(a: str, b: str) -> bool:
