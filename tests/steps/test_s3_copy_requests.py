@@ -90,8 +90,9 @@ def test_a_destination_appearing_after_the_listing_is_a_conflict(
     s3_requests.clear()
 
     def before(environ: dict[str, Any]) -> None:
-        # another writer creates the destination just before our first conditional PUT arrives
-        if environ.get("HTTP_IF_NONE_MATCH") == "*" and not done.is_set():
+        # another writer creates the destination just before our conditional PUT of it is served
+        is_victim = environ["PATH_INFO"].endswith("/" + victim_key)
+        if environ.get("HTTP_IF_NONE_MATCH") == "*" and is_victim and not done.is_set():
             done.set()
             _put(s3_client, victim, b"theirs")
 
