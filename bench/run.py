@@ -1250,6 +1250,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", action="append", choices=WORKLOADS, help="run these workloads")
     parser.add_argument("--runs", type=int, help="repetitions per workload (default 5; quick 3)")
     parser.add_argument("--work", type=Path, help="work dir (kept; corpora reused when present)")
+    parser.add_argument("--n-s3", type=int, help="logs in the small S3 workloads (default 200)")
     parser.add_argument("--list", action="store_true", help="list workloads and exit")
     return parser.parse_args(argv)
 
@@ -1273,7 +1274,7 @@ def main(argv: list[str] | None = None) -> int:
         n_api=200 if quick else 1000,
         n_large=5 if quick else 20,
         n_json=50 if quick else 200,
-        n_s3=50 if quick else 200,
+        n_s3=args.n_s3 or (50 if quick else 200),
         n_s3_large=3 if quick else 5,
         n_cli=(100,) if quick else (100, 1000),
         n_check=200 if quick else 1000,

@@ -265,8 +265,7 @@ def tag_and_keep_session(logs: list[EvalLog]) -> list[EvalLog]:
 
 
 def _kept(session: Any) -> list[str]:
-    directory = session._bodies
-    return os.listdir(directory) if directory and os.path.isdir(directory) else []
+    return sorted(session._bodies)
 
 
 def test_s3_bodies_are_kept_only_during_a_run(s3_logs: list[str], s3_requests: RequestLog) -> None:
@@ -286,11 +285,11 @@ def test_s3_bodies_are_kept_only_during_a_run(s3_logs: list[str], s3_requests: R
         key = split_s3_uri(location)[1]
         assert s3_requests.count("GET", key=key) == 1, s3_requests.summary()
         assert s3_requests.count("PUT", key=key) == 1
-    assert _kept(SESSIONS[0]) == [] and SESSIONS[0]._bodies is None  # dropped with the run
+    assert _kept(SESSIONS[0]) == [] and SESSIONS[0]._body_bytes == 0  # dropped with the run
 
     report = run_step(tag_and_keep_session, s3_logs)  # two unchanged: bodies unused
     assert sorted(e.status for e in report.logs) == ["unchanged"] * 2 + ["written"] * 2
-    assert _kept(SESSIONS[1]) == [] and SESSIONS[1]._bodies is None
+    assert _kept(SESSIONS[1]) == [] and SESSIONS[1]._body_bytes == 0
 
 
 # ------------------------------------------------------------------------ unreadable logs
@@ -427,3 +426,45 @@ def test_header_write_keeps_the_file_mode(
 
     assert read_header(path).tags == ["x"]
     assert path.stat().st_mode & 0o7777 == mode
+
+
+def test_s3_old_version_not_put_back_is_kept_on_disk(
+    s3_logs: list[str],
+    s3_client: Any,
+    s3_requests: RequestLog,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A small S3 edit is staged in memory; if it cannot be put back, its old bytes are saved."""
+    import tempfile
+
+    from inspect_flow._logs.s3 import client
+
+    monkeypatch.setattr(client, "S3_CONCURRENCY", 1)  # commits in turn: the first is done first
+    targets = s3_logs[:2]
+    originals = {loc: _objects(s3_client, [loc])[loc][0] for loc in targets}
+    committed: list[str] = []
+
+    def before(environ: dict[str, Any]) -> None:
+        if environ["REQUEST_METHOD"] != "PUT" or not environ.get("HTTP_IF_MATCH"):
+            return
+        key = environ["PATH_INFO"].split("/", 2)[2]
+        if committed:  # the second commit: someone rewrites both logs just before it lands
+            for location in targets:
+                bucket, other = split_s3_uri(location)
+                s3_client.put_object(Bucket=bucket, Key=other, Body=b"theirs")
+        committed.append(key)
+
+    s3_requests.before = before
+    with pytest.raises(CommitError) as info:
+        run_step(tag, targets, add=["x"], author="me")
+    s3_requests.before = None
+
+    first = next(loc for loc in targets if split_s3_uri(loc)[1] == committed[0])
+    statuses = {e.location: e.status for e in info.value.report.logs}
+    assert statuses[first] == "failed"  # written, and could not be put back
+    err = capsys.readouterr().err
+    assert f"The previous version of {first} is kept in " in err, err
+    kept = err.split(f"The previous version of {first} is kept in ", 1)[1].split()[0]
+    assert kept.startswith(tempfile.gettempdir())
+    assert Path(kept).read_bytes() == originals[first]

@@ -211,9 +211,10 @@ def test_edits_of_a_planned_copy_are_part_of_its_commit(
         location = f"{s3_bucket}/prod/{path.name}"
         assert read_header(location).tags == ["in-prod"]
         key = split_s3_uri(location)[1]
-        completes = s3_requests.filter("POST", key=key, predicate=lambda r: "uploadId=" in r.query)
-        assert len(completes) == 1  # written once, with its header
-        assert not s3_requests.filter("PUT", key=key, predicate=lambda r: "uploadId" not in r.query)
+        puts = s3_requests.filter("PUT", key=key)
+        assert len(puts) == 1  # written once, with its header, onto an absent destination
+        assert puts[0].headers.get("If-None-Match") == "*"
+        assert not s3_requests.filter("POST", key=key)  # no multipart upload
     assert {e.status for e in report.logs} == {"written"}
 
 

@@ -34,17 +34,22 @@ class Staged:
         overwrite: A copy may replace an existing destination.
         base: A local file holding the source's new version staged by this batch (a copy of an
             edited log is made from it, byte for byte).
-        temp: The staged new file (local: hidden, beside the target; S3: in ``scratch``).
-        backup: The old version (local: a hard link; S3: its bytes on local disk, or for a copy
-            an object beside the destination).
+        temp: The staged new file (local: hidden, beside the target).
+        backup: The old version (local: a hard link; S3: for a copy, an object beside the
+            destination; an S3 edit keeps its old bytes in ``pending``).
         new_token: The version token after the commit.
         committed: Whether the new version is in place.
-        scratch: S3: the private local directory holding ``temp`` and ``backup``.
-        pending: S3: the staged multipart upload or tail edit, until completed or aborted.
+        scratch: S3: a private local directory for a large object's tail edit.
+        pending: S3: the staged in-memory write, multipart upload or tail edit, until
+            committed or discarded.
         made_dirs: Local copies: directories created for the destination (removed on failure).
+        staged_body: S3: an edit's new version staged in memory; a copy of that edit is made from
+            it (byte for byte).
         fingerprint: The fingerprint of ``log`` (or of a copy's header), computed once when the
             batch is planned and recorded in the session after the commit.
         rolled_back: Committed, then put back because the batch failed or was interrupted.
+        keep_old: Committed and not put back (the batch failed): the previous version must be
+            kept, never deleted.
     """
 
     location: str
@@ -61,8 +66,10 @@ class Staged:
     scratch: str = ""
     pending: Any = None
     made_dirs: list[str] = field(default_factory=list)
+    staged_body: bytes | None = None
     fingerprint: str = ""
     rolled_back: bool = False
+    keep_old: bool = False
 
     @property
     def is_copy(self) -> bool:

@@ -170,6 +170,7 @@ def _write(
                 # Written and not put back: its previous version may exist nowhere else. Kept
                 # (locally a .flowbak beside it, which later runs report), never deleted.
                 item.backup = item.scratch = ""
+                item.keep_old = True
         _discard_all(items, session)
     return failures
 
@@ -279,12 +280,14 @@ def _first_error(exc: Exception) -> str:
 def _resolve_bases(copies: list[Staged], staged_edits: dict[str, Staged]) -> None:
     """Point copies of edited logs at the edits' staged files (or write their header themselves).
 
-    A large S3 edit is staged server-side (no local file): its copies write the header instead.
+    A small S3 edit is staged in memory: its copies are made from those bytes. A large S3 edit is
+    staged server-side (no local file): its copies write the header instead.
     """
     for item in copies:
         if item.base:
-            item.base = staged_edits[item.base].temp
-            if item.base:
+            edit = staged_edits[item.base]
+            item.base, item.staged_body = edit.temp, edit.staged_body
+            if item.base or item.staged_body is not None:
                 item.log = None  # byte for byte the source's new version
 
 

@@ -223,19 +223,16 @@ def _sorted(found: list[tuple[str, float]]) -> list[str]:
 def existing_logs(candidates: Sequence[str]) -> set[str]:
     """Return the locations among ``candidates`` where a file or object exists now.
 
-    Local paths are checked with one ``lstat`` each, S3 keys with concurrent (bounded) HEADs.
+    Local paths are checked with one ``lstat`` each, S3 keys by listing their folders (one
+    request per 1000 keys, not a HEAD per key; see ``s3.client.list_etags``).
     """
     found = {loc for loc in candidates if paths.is_local(loc) and _lexists(loc)}
     remote = [loc for loc in candidates if paths.is_s3(loc)]
     if remote:
         from inspect_flow._logs.s3 import client
 
-        heads = client.run_all(client.head_etag, remote)
-        for location, etag in zip(remote, heads, strict=True):
-            if isinstance(etag, BaseException):
-                raise etag
-            if etag is not None:
-                found.add(location)
+        etags = client.run(client.list_etags(remote))
+        found.update(location for location, etag in etags.items() if etag is not None)
     return found
 
 

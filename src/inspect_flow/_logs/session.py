@@ -7,9 +7,9 @@ call (``read_headers`` without a session makes a short-lived one). It holds
   write conditional (a log changed by someone else since our read is a conflict); the fingerprint
   makes no-op edits write nothing. After our own write the state is refreshed, so a flush
   followed by another edit of the same log never conflicts with itself;
-* the S3 bodies fetched by header reads (on local disk, so a following header write needs no
-  second download) and the zip ends of large ``.eval`` objects (where their central directory
-  starts, for a multipart header edit);
+* the bodies of small S3 objects fetched by header reads (in memory, up to ``BODY_BUDGET`` bytes
+  in all, so a following header write or copy needs no second download) and the zip ends of
+  large ``.eval`` objects (where their central directory starts, for a multipart header edit);
 * what the run's sweeps of leftovers removed or kept (:class:`~.cleanup.CleanupReport`).
 
 Nothing outlives the session: :meth:`Session.close` drops the bodies, and another run in the same
@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
-import shutil
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -35,6 +32,9 @@ if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
 
     from inspect_flow._logs.format.ziptail import ZipEnd
+
+# The most bytes of S3 bodies one session keeps in memory (see Session.put_body).
+BODY_BUDGET = 256 * 1024 * 1024
 
 Token = tuple[int, int, int] | str
 """A local file's (size, mtime_ns, inode), or an S3 ETag."""
@@ -84,7 +84,8 @@ class Session:
         self.cleanup = CleanupReport()
         self._states: dict[str, LogState] = {}
         self._ends: dict[tuple[str, str], ZipEnd] = {}
-        self._bodies: str | None = None
+        self._bodies: dict[str, tuple[str, bytes]] = {}
+        self._body_bytes = 0
         self._lock = threading.Lock()
 
     def __enter__(self) -> Session:
@@ -149,36 +150,36 @@ class Session:
         return self._ends.pop((location, etag), None)
 
     def put_body(self, location: str, etag: str, body: bytes) -> None:
-        """Keep the whole body of version ``etag`` of an S3 object on local disk."""
+        """Keep the whole body of version ``etag`` of a small S3 object in memory.
+
+        At most ``BODY_BUDGET`` bytes are kept in all: beyond that a body is not kept, and a write
+        of that log fetches it again (one conditional GET).
+        """
         if not self.keep_bodies:
             return
-        with open(self._body_path(location, etag), "wb") as f:
-            f.write(body)
-
-    def take_body(self, location: str, etag: str) -> bytes | None:
-        """Return (and drop) the kept body of ``location`` at version ``etag``, if any."""
-        if self._bodies is None:
-            return None
-        path = self._body_path(location, etag)
-        try:
-            with open(path, "rb") as f:
-                body = f.read()
-        except FileNotFoundError:
-            return None
-        os.unlink(path)
-        return body
-
-    def _body_path(self, location: str, etag: str) -> str:
         with self._lock:
-            if self._bodies is None:
-                self._bodies = tempfile.mkdtemp(prefix="inspect-flow-bodies-")
-        digest = hashlib.sha256(f"{location}\0{etag}".encode()).hexdigest()
-        return os.path.join(self._bodies, digest)
+            if self._body_bytes + len(body) > BODY_BUDGET:
+                return
+            old = self._bodies.pop(location, None)
+            self._body_bytes += len(body) - (len(old[1]) if old else 0)
+            self._bodies[location] = (etag, body)
+
+    def body(self, location: str, etag: str) -> bytes | None:
+        """Return the kept body of ``location`` at version ``etag``, if any (it stays kept)."""
+        kept = self._bodies.get(location)
+        return kept[1] if kept is not None and kept[0] == etag else None
+
+    def drop_body(self, location: str) -> None:
+        """Forget the kept body of ``location`` (its write is over)."""
+        with self._lock:
+            old = self._bodies.pop(location, None)
+            if old is not None:
+                self._body_bytes -= len(old[1])
 
     def close(self) -> None:
-        """Drop everything kept for the run (bodies on disk, zip ends, states)."""
-        if self._bodies is not None:
-            shutil.rmtree(self._bodies, ignore_errors=True)
-            self._bodies = None
+        """Drop everything kept for the run (bodies, zip ends, states)."""
+        with self._lock:
+            self._bodies.clear()
+            self._body_bytes = 0
         self._ends.clear()
         self._states.clear()

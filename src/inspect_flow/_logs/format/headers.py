@@ -19,6 +19,7 @@ Each returns False (or None) when inspect_ai's serialiser is unavailable (see
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -51,6 +52,25 @@ def replace_eval_header(path: str, log: EvalLog) -> bool:
     Returns:
         False (nothing written) when inspect_ai's serialiser or compression is unavailable.
     """
+    with open(path, "r+b") as f:
+        if not _replace_eval_in(f, log, path):
+            return False
+        f.flush()
+        os.fsync(f.fileno())  # durable before it replaces the original
+    return True
+
+
+def eval_with_new_header(original: bytes, log: EvalLog) -> bytes | None:
+    """Return the ``.eval`` log ``original`` with the header of ``log`` (in memory).
+
+    Returns:
+        None when inspect_ai's serialiser or compression is unavailable.
+    """
+    buffer = io.BytesIO(original)
+    return buffer.getvalue() if _replace_eval_in(buffer, log, log.location) else None
+
+
+def _replace_eval_in(f: BinaryIO, log: EvalLog, name: str) -> bool:
     header = _inspect.eval_header_json(log)
     compression = _inspect.member_compression()
     if header is None or compression is None or len(header) >= _MAX_FRAME_INPUT:
@@ -58,18 +78,15 @@ def replace_eval_header(path: str, log: EvalLog) -> bool:
     method, level = compression
     if method != _ZSTD_METHOD:
         return False
-    with open(path, "r+b") as f:
-        with zipfile.ZipFile(f, "a") as archive:
-            if not archive.filelist:
-                # Append mode turns a file that is not a zip into one by appending an archive:
-                # refuse (a log holds at least its start record).
-                raise zipfile.BadZipFile(f"not an .eval log (no zip members): {path}")
-            # Exactly inspect_ai's way of dropping the old member (_replace_eval_header_in_place).
-            archive.filelist = [i for i in archive.filelist if i.filename != HEADER_MEMBER]
-            archive.NameToInfo.pop(HEADER_MEMBER, None)
-            _append_member(archive, f, HEADER_MEMBER, header, method, _zstd(header, level))
-        f.flush()
-        os.fsync(f.fileno())  # durable before it replaces the original
+    with zipfile.ZipFile(f, "a") as archive:
+        if not archive.filelist:
+            # Append mode turns a file that is not a zip into one by appending an archive:
+            # refuse (a log holds at least its start record).
+            raise zipfile.BadZipFile(f"not an .eval log (no zip members): {name}")
+        # Exactly inspect_ai's way of dropping the old member (_replace_eval_header_in_place).
+        archive.filelist = [i for i in archive.filelist if i.filename != HEADER_MEMBER]
+        archive.NameToInfo.pop(HEADER_MEMBER, None)
+        _append_member(archive, f, HEADER_MEMBER, header, method, _zstd(header, level))
     return True
 
 

@@ -55,3 +55,24 @@ def _write(log: EvalLog, file_path: str, log_format: str) -> None:
         os.fsync(fd)  # durable before it replaces the original
     finally:
         os.close(fd)
+
+
+def header_into_bytes(log: EvalLog, body: bytes, log_format: str) -> bytes:
+    """Return the log ``body`` (a whole small log) with ``log``'s header, built in memory.
+
+    Falls back to inspect_ai's writer on a private temp file only when our serialiser is
+    unavailable (see ``format.inspect_shim``).
+    """
+    replace = headers.json_with_new_header if log_format == "json" else headers.eval_with_new_header
+    new = replace(body, log)
+    if new is not None:
+        return new
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="inspect-flow-stage-") as scratch:
+        path = os.path.join(scratch, "log." + log_format)
+        with open(path, "wb") as f:
+            f.write(body)
+        write_header_into(log, path, log_format)
+        with open(path, "rb") as f:
+            return f.read()

@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from inspect_flow import _output
 from inspect_flow._errors import LogVanishedError, WriteConflictError
@@ -26,6 +26,8 @@ from inspect_flow._logs.local import files, lock
 from inspect_flow._logs.local.files import local_token
 from inspect_flow._logs.s3 import client as s3
 from inspect_flow._logs.session import Session, Token
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
@@ -290,11 +292,14 @@ def _fill_copy(item: Staged, session: Session) -> None:
     dest = _path(item.location)
     if item.base:
         files.clone_or_copy(item.base, item.temp)
+    elif item.staged_body is not None:  # an S3 edit of this batch, staged in memory
+        with open(item.temp, "wb") as f:
+            f.write(item.staged_body)
     elif locations.is_local(item.source):
         copy_local_source(item.source, item.source_token, item.temp)
     else:
         etag = item.source_token if isinstance(item.source_token, str) else None
-        body = session.take_body(item.source, etag) if etag else None
+        body = session.body(item.source, etag) if etag else None
         if body is None:
             body, _, _ = s3.run(s3.get_object(item.source, if_match=etag))
         with open(item.temp, "wb") as f:
@@ -313,12 +318,33 @@ def copy_local_source(location: str, token: Token | None, target: str) -> None:
         LogVanishedError: The log no longer exists.
         WriteConflictError: The log changed since it was read, or while it was copied.
     """
+    # a clone: O(1) on reflink filesystems
+    _from_source(location, token, lambda source: files.clone_or_copy(source, target))
+
+
+def read_local_source(location: str, token: Token | None) -> bytes:
+    """Return the bytes of the local log ``location``, if still at ``token``.
+
+    Raises:
+        LogVanishedError: The log no longer exists.
+        WriteConflictError: The log changed since it was read, or while it was read.
+    """
+    return _from_source(location, token, _read_bytes)
+
+
+def _from_source(location: str, token: Token | None, action: Callable[[str], T]) -> T:
     source = _path(location)
     before = _current(source)
     if token is not None and before != token:
         raise WriteConflictError(f"Log changed since it was read: {_shown(source)}")
-    files.clone_or_copy(source, target)  # O(1) on reflink filesystems
+    result = action(source)
     _check_unchanged(source, before, "copied")
+    return result
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def _same_file(a: str, b: str) -> bool:

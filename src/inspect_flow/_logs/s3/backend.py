@@ -1,32 +1,37 @@
 """S3 writes: nothing is visible until the commit, and every commit is conditional.
 
-* A header edit of a small object is staged as its new bytes on local disk (from the body the
-  header read kept, or one GET) and committed with a PUT ``If-Match`` the version read. A large
-  ``.eval`` object is staged as a multipart upload that keeps its samples on the server (``tail``)
-  and committed by completing it.
-* A copy is staged as a multipart upload of the destination: server-side ``UploadPartCopy`` from
-  an S3 source (conditional on the source's ETag), or the copy's bytes uploaded as a part (a local
-  source, or a copy with its own header). Completing it is the commit, conditional on the
-  destination being absent (or, with ``overwrite``, still the version seen at staging; its old
-  version is first kept beside it as ``NAME.flowbak-…`` for rollback).
+* A header edit of a small object is staged in memory: its new bytes are built from the body the
+  header read kept (or one GET) and committed with a PUT ``If-Match`` the version read; the old
+  bytes stay in memory for a rollback. A large ``.eval`` object is staged as a multipart upload
+  that keeps its samples on the server (``tail``) and committed by completing it.
+* Whether a copy's destination exists is decided by one listing of each destination folder (not a
+  HEAD per destination). A copy whose bytes are at hand (a small source's body kept by the
+  header read, an edit staged by this batch, a local source, or a copy with its own header) is
+  staged in memory and committed by one PUT ``If-None-Match: *`` (or, with ``overwrite``,
+  ``If-Match`` the version listed; the old version is first kept beside it as
+  ``NAME.flowbak-…`` for rollback). The condition guards against a destination that appeared
+  after the listing. Any other S3 source (a large one, or one this run did not read) is copied
+  server-side: a multipart upload of the destination with ``UploadPartCopy`` (conditional on the
+  source's ETag), completed under the same conditions.
 
-Staging and commits run as coroutines on the s3fs event loop; rollback runs in the engine's thread.
+Staging and commits run as coroutines on the s3fs event loop; local file work and header
+serialisation run in worker threads, never on the loop. Rollback runs in the engine's thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from inspect_flow._errors import LogVanishedError, WriteConflictError
 from inspect_flow._logs import interrupt, locations
 from inspect_flow._logs.backend import Staged
-from inspect_flow._logs.format.writer import fmt, write_header_into
+from inspect_flow._logs.format.writer import fmt, header_into_bytes, write_header_into
 from inspect_flow._logs.s3 import client as s3
 from inspect_flow._logs.s3 import parts, tail
 from inspect_flow._logs.session import Session, Token
@@ -34,8 +39,21 @@ from inspect_flow._logs.session import Session, Token
 if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
 
-# A part uploaded in one request holds at most this much (S3's limit for UploadPart).
+# A PUT (or a part uploaded in one request) holds at most this much (S3's limit).
 MAX_PART_BYTES = 5 * 1024 * 1024 * 1024
+
+
+@dataclass
+class InMemory:
+    """A write staged in memory, committed by one conditional PUT.
+
+    Attributes:
+        new: The object's new bytes.
+        old: An edit: the bytes it replaces (put back on rollback). None for a copy.
+    """
+
+    new: bytes
+    old: bytes | None = None
 
 
 class S3Backend:
@@ -56,10 +74,18 @@ class S3Backend:
         """Stage every item concurrently (bounded) on the s3fs loop."""
         if not items:
             return {}
+        copies = [item.location for item in items if item.is_copy]
+        try:  # one listing per destination folder: which destinations exist, at which version
+            found = s3.run(s3.list_etags(copies)) if copies else {}
+        except Exception as exc:
+            return dict.fromkeys(items, exc)
 
         async def one(item: Staged) -> None:
             interrupt.check()  # Ctrl+C: no new upload is started
-            await (_stage_copy if item.is_copy else _stage_edit)(item, session)
+            if item.is_copy:
+                await _stage_copy(item, session, found[item.location])
+            else:
+                await _stage_edit(item, session)
 
         outcomes = s3.run_all(one, items)
         return {i: o for i, o in zip(items, outcomes, strict=True) if isinstance(o, BaseException)}
@@ -89,9 +115,8 @@ class S3Backend:
         if isinstance(item.pending, tail.TailEdit) and token is not None:
             restored = s3.run(tail.restore(item.pending, token))  # the old tail, samples kept
         else:
-            with open(item.backup, "rb") as f:
-                old = f.read()
-            restored = s3.run(s3.put_object(item.location, old, if_match=token))
+            assert isinstance(item.pending, InMemory) and item.pending.old is not None
+            restored = s3.run(s3.put_object(item.location, item.pending.old, if_match=token))
         item.committed = False
         # The old bytes are back under a new ETag: what we read is current again.
         state = session.state_of(item.location)
@@ -101,6 +126,11 @@ class S3Backend:
     def discard(self, item: Staged, session: Session) -> None:
         """Abort an upload never completed; remove the scratch and a copy's backup object."""
         pending, item.pending = item.pending, None
+        if item.keep_old and isinstance(pending, InMemory) and pending.old is not None:
+            _keep_old(item.location, pending.old, session)
+        session.drop_body(item.location)  # its write is over: the body read is no longer needed
+        if item.source:
+            session.drop_body(item.source)
         if isinstance(pending, tail.TailEdit):
             s3.run(tail.discard(pending, session))
         elif isinstance(pending, parts.Upload):
@@ -133,10 +163,10 @@ async def _stage_edit(item: Staged, session: Session) -> None:
     assert item.log is not None
     location = item.location
     expected = item.expected if isinstance(item.expected, str) else None
-    body = session.take_body(location, expected) if expected else None
-    item.scratch = tempfile.mkdtemp(prefix="inspect-flow-stage-")
+    body = session.body(location, expected) if expected else None
     if body is None and expected and fmt(location) == "eval":
         # a large object: keep its samples on the server when it is large enough (tail)
+        item.scratch = await asyncio.to_thread(tempfile.mkdtemp, prefix="inspect-flow-stage-")
         item.pending, body = await tail.stage(
             item.log, expected, item.scratch, write_header_into, session
         )
@@ -146,12 +176,9 @@ async def _stage_edit(item: Staged, session: Session) -> None:
         body, etag, _ = await s3.get_object(location, if_match=expected)
         expected = etag
     item.expected = expected
-    item.backup = os.path.join(item.scratch, "old")
-    with open(item.backup, "wb") as f:
-        f.write(body)
-    item.temp = os.path.join(item.scratch, "new." + fmt(location))
-    shutil.copyfile(item.backup, item.temp)
-    await asyncio.to_thread(write_header_into, item.log, item.temp, fmt(location))
+    new = await asyncio.to_thread(header_into_bytes, item.log, body, fmt(location))
+    item.pending = InMemory(new, old=body)
+    item.staged_body = new  # a copy of this edit is made from it
 
 
 async def _commit_edit(item: Staged, session: Session) -> None:
@@ -160,61 +187,78 @@ async def _commit_edit(item: Staged, session: Session) -> None:
         item.new_token = await tail.commit(item.pending, session)  # kept: rollback needs it
         item.committed = True
         return
-    with open(item.temp, "rb") as f:
-        body = f.read()
+    assert isinstance(item.pending, InMemory)
     expected = item.expected if isinstance(item.expected, str) else None
-    item.new_token = await s3.put_object(item.location, body, if_match=expected)
+    item.new_token = await s3.put_object(item.location, item.pending.new, if_match=expected)
     item.committed = True
 
 
 # ------------------------------------------------------------------------------------ copies
 
 
-async def _stage_copy(item: Staged, session: Session) -> None:
-    """Stage the copy as a multipart upload of the destination (invisible until completed).
+async def _stage_copy(item: Staged, session: Session, existing: str | None) -> None:
+    """Stage the copy (invisible until committed), given the destination's listed version.
 
     Raises:
-        WriteConflictError: The destination appeared since the copy was planned (without
-            ``overwrite``), or the source changed since it was read.
+        WriteConflictError: The destination exists (without ``overwrite``), or the source changed
+            since it was read.
         LogVanishedError: The source no longer exists.
     """
     assert item.source is not None
-    existing = await s3.head_etag(item.location)
     if existing is not None and not item.overwrite:
         raise _appeared(item.location)
     item.expected = existing
     etag = item.source_token if isinstance(item.source_token, str) else None
-    if locations.is_s3(item.source) and item.log is None and not item.base:
-        found = await s3.head(item.source)
-        if found is None:
-            raise LogVanishedError(f"Log no longer exists: {item.source}")
-        if etag and found[0] != etag:
-            raise WriteConflictError(f"Log changed since it was read (ETag differs): {item.source}")
-        item.pending = await parts.stage(
-            item.location, found[1], b"", found[0], source=item.source, report=session.cleanup
-        )
-        return
-    item.scratch = tempfile.mkdtemp(prefix="inspect-flow-stage-")
-    item.temp = os.path.join(item.scratch, "copy." + fmt(item.location))
-    if item.base:
-        shutil.copyfile(item.base, item.temp)
-    elif locations.is_s3(item.source):
-        body = session.take_body(item.source, etag) if etag else None
+    body = item.staged_body
+    if body is None and item.base:
+        body = await asyncio.to_thread(_read_file, item.base)
+    elif body is None and locations.is_s3(item.source):
+        body = session.body(item.source, etag) if etag else None
+        if body is None and item.log is None:  # not at hand: copy it server-side
+            await _stage_server_copy(item, etag, session)
+            return
         if body is None:
             body, _, _ = await s3.get_object(item.source, if_match=etag)
-        with open(item.temp, "wb") as f:
-            f.write(body)
-    else:
-        from inspect_flow._logs.local.backend import copy_local_source
+    elif body is None:
+        from inspect_flow._logs.local.backend import read_local_source
 
-        await asyncio.to_thread(copy_local_source, item.source, item.source_token, item.temp)
+        body = await asyncio.to_thread(read_local_source, item.source, item.source_token)
     if item.log is not None:
-        await asyncio.to_thread(write_header_into, item.log, item.temp, fmt(item.location))
-    if os.path.getsize(item.temp) > MAX_PART_BYTES:
+        body = await asyncio.to_thread(header_into_bytes, item.log, body, fmt(item.location))
+    if len(body) > MAX_PART_BYTES:
         raise ValueError(f"copies with a new header are limited to 5 GiB on S3: {item.location}")
-    with open(item.temp, "rb") as f:
-        body = f.read()
-    item.pending = await parts.stage(item.location, 0, body, None, report=session.cleanup)
+    item.pending = InMemory(body)
+
+
+async def _stage_server_copy(item: Staged, etag: str | None, session: Session) -> None:
+    """Stage a byte-for-byte copy of an S3 source as a multipart upload with ``UploadPartCopy``."""
+    assert item.source is not None
+    found = await s3.head(item.source)
+    if found is None:
+        raise LogVanishedError(f"Log no longer exists: {item.source}")
+    if etag and found[0] != etag:
+        raise WriteConflictError(f"Log changed since it was read (ETag differs): {item.source}")
+    item.pending = await parts.stage(
+        item.location, found[1], b"", found[0], source=item.source, report=session.cleanup
+    )
+
+
+def _keep_old(location: str, old: bytes, session: Session) -> None:
+    """Save the previous version of a log written and not put back (it may exist nowhere else)."""
+    try:
+        directory = tempfile.mkdtemp(prefix="inspect-flow-stage-")
+        path = f"{directory}/{location.rsplit('/', 1)[-1]}"
+        with open(path, "wb") as f:
+            f.write(old)
+    except OSError as exc:
+        session.cleanup.note(f"Could not keep the previous version of {location}: {exc}")
+        return
+    session.cleanup.note(f"The previous version of {location} is kept in {path}")
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def _appeared(location: str) -> WriteConflictError:
@@ -232,12 +276,18 @@ async def _commit_copy(item: Staged, session: Session) -> None:
         try:
             await s3.copy_object(item.location, item.backup, existing)
         except BaseException:
-            await parts.abort(upload, session.cleanup)
+            if isinstance(upload, parts.Upload):
+                await parts.abort(upload, session.cleanup)
             raise
     try:
-        item.new_token = await parts.complete(
-            upload, existing, absent=existing is None, report=session.cleanup
-        )
+        if isinstance(upload, InMemory):
+            item.new_token = await s3.put_object(
+                item.location, upload.new, if_match=existing, if_none_match=existing is None
+            )
+        else:
+            item.new_token = await parts.complete(
+                upload, existing, absent=existing is None, report=session.cleanup
+            )
     except WriteConflictError as exc:
         if existing is None:
             raise _appeared(item.location) from exc

@@ -275,3 +275,47 @@ async def delete_object(location: str) -> None:
     fs = s3_filesystem()
     bucket, key = split(location)
     await fs._call_s3("delete_object", Bucket=bucket, Key=key)
+
+
+async def list_etags(locations: Sequence[str]) -> dict[str, str | None]:
+    """Return the ETag of each of ``locations`` (None: absent), from listings instead of HEADs.
+
+    The locations are grouped by their folder; each folder is listed once (``ListObjectsV2``, up
+    to 1000 keys a request), from just before its first wanted key to its last one, so a folder
+    holding many other objects costs only the pages that span the wanted keys.
+    """
+    by_folder: dict[tuple[str, str], set[str]] = {}
+    for location in locations:
+        bucket, key = split(location)
+        folder = key.rpartition("/")[0] + "/" if "/" in key else ""
+        by_folder.setdefault((bucket, folder), set()).add(key)
+    found: dict[str, str | None] = dict.fromkeys(locations)
+    for (bucket, folder), keys in by_folder.items():
+        for key, etag in (await _list_span(bucket, folder, min(keys), max(keys))).items():
+            if key in keys:
+                found[f"s3://{bucket}/{key}"] = etag
+    return found
+
+
+async def _list_span(bucket: str, folder: str, first: str, last: str) -> dict[str, str]:
+    """List the keys of ``folder`` (not its subfolders) from ``first`` to ``last`` with ETags."""
+    fs = s3_filesystem()
+    found: dict[str, str] = {}
+    # StartAfter lists keys strictly after it: any proper prefix of ``first`` sorts before it.
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": folder, "Delimiter": "/"}
+    if len(first) > len(folder):
+        kwargs["StartAfter"] = first[:-1]
+    while True:
+        try:
+            response = await fs._call_s3("list_objects_v2", **kwargs)
+        except Exception as exc:
+            raise translate(exc, f"s3://{bucket}/{folder}") from exc
+        contents = response.get("Contents", [])
+        for entry in contents:
+            found[str(entry["Key"])] = str(entry["ETag"]).strip('"')
+        token = response.get("NextContinuationToken")
+        past = bool(contents) and str(contents[-1]["Key"]) >= last
+        if not response.get("IsTruncated") or not token or past:
+            return found
+        kwargs["ContinuationToken"] = token
+        kwargs.pop("StartAfter", None)

@@ -108,7 +108,9 @@ async def stage(
         new, new_end = await asyncio.to_thread(_new_tail, log, scratch, end, old, write_header)
     finally:
         await sweep  # never raises; and it is done before our own upload exists
-    old_path, new_path = _save(scratch, "old-tail", old), _save(scratch, "new-tail", new)
+    old_path, new_path = await asyncio.to_thread(
+        lambda: (_save(scratch, "old-tail", old), _save(scratch, "new-tail", new))
+    )
     edit = TailEdit(location, etag, end.start_dir, old_path, new_path, new_end)
     edit.upload = await s3parts.stage(location, edit.keep, new, etag, report=session.cleanup)
     return edit, None
@@ -153,7 +155,8 @@ async def restore(edit: TailEdit, current: str) -> str:
     The new object starts with the same ``keep`` bytes as the old one, so they are copied from it
     and only the old tail is uploaded. Returns the restored object's ETag.
     """
-    upload = await s3parts.stage(edit.location, edit.keep, _load(edit.old_tail), current)
+    old = await asyncio.to_thread(_load, edit.old_tail)
+    upload = await s3parts.stage(edit.location, edit.keep, old, current)
     return await s3parts.complete(upload, current)
 
 
