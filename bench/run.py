@@ -786,7 +786,7 @@ class Bench:
         self._s3_large("s3_huge_tag", corpus, "huge (~20 MiB)")
 
     def _s3_large(self, name: str, corpus: Path, size: str) -> None:
-        """Tag large logs on S3: ours moves the tail only (DESIGN §3 item 19), boto3 all of it."""
+        """Tag large logs on S3: ours moves the tail only, boto3 all of it."""
         from inspect_flow.api import run_step, tag
 
         s3 = self.s3()

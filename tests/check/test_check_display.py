@@ -1,7 +1,7 @@
 """The ``flow check`` status display: the bordered panel (full) and the action lines (plain).
 
-Status goes to stderr, data (table, sections, summary, ``Log dir:``) to stdout (DESIGN §3
-item 16); Flow 0.14 printed everything to stdout.
+Status goes to stderr, data (table, sections, summary, ``Log dir:``) to stdout (docs/check.md);
+Flow 0.14 printed everything to stdout.
 """
 
 from __future__ import annotations

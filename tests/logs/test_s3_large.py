@@ -1,4 +1,4 @@
-"""Header edits of large ``.eval`` logs on S3 cost O(header), not O(object) (DESIGN §3 item 19).
+"""Header edits of large ``.eval`` logs on S3 cost O(header), not O(object).
 
 What moto (5.2.5) lets us check, and what it does not: moto enforces ``If-Match`` on GET, HEAD and
 PUT, but ignores ``x-amz-copy-source-if-match`` on ``UploadPartCopy`` and ``If-Match`` on
