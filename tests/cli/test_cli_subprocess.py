@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -15,9 +16,11 @@ from helpers.s3 import upload_dir
 FLOW = str(Path(sys.executable).parent / "flow")
 
 
-def flow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def flow(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [FLOW, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+        [FLOW, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
     )
 
 
@@ -70,3 +73,52 @@ def test_s3_through_the_installed_script(
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "tag: 1 written\n"
     assert read_header(uri).tags == ["x"]
+
+
+def test_the_process_exit_keeps_what_a_normal_exit_guarantees(
+    tmp_path: Path, make_logs: LogFactory
+) -> None:
+    # The console script skips the interpreter's teardown (exit_process): atexit handlers must
+    # still run, buffered output must still reach the pipe, a non-daemon thread must still be
+    # waited for, and the exit code must be the command's.
+    make_logs(tmp_path / "logs", n=2)
+    (tmp_path / "_flow.py").write_text(
+        textwrap.dedent(
+            """
+            import atexit
+            import threading
+            from pathlib import Path
+
+            from inspect_flow import step
+
+            @step
+            def late(logs):
+                atexit.register(Path("atexit.txt").write_text, "ran")
+                atexit.register(print, "printed at exit")  # buffered: flushed after the handlers
+                return logs
+
+            @step
+            def threaded(logs):
+                # A non-daemon thread still running when the command returns: waited for.
+                threading.Timer(0.5, Path("thread.txt").write_text, args=("ran",)).start()
+                return logs
+
+            @step
+            def fail(logs):
+                atexit.register(Path("failed.txt").write_text, "ran")
+                raise ValueError("no")
+            """
+        )
+    )
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    done = flow("step", "late", "logs", cwd=tmp_path, env=buffered)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("printed at exit\n")
+    assert (tmp_path / "atexit.txt").read_text() == "ran"
+    assert flow("step", "threaded", "logs", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "thread.txt").read_text() == "ran"
+
+    failed = flow("step", "fail", "logs", cwd=tmp_path, env=buffered)
+    assert failed.returncode == 1
+    assert failed.stderr.splitlines()[-1].endswith("ValueError: no")
+    assert (tmp_path / "failed.txt").read_text() == "ran"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib
+import os
 import sys
-from typing import Any
+import threading
+from typing import Any, NoReturn
 
 import click
 
@@ -76,7 +79,36 @@ def flow(ctx: click.Context, version: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``flow`` console script."""
-    sys.exit(run(argv))
+    exit_process(run(argv))
+
+
+def exit_process(code: int) -> NoReturn:
+    """End the process with ``code``, without the interpreter's teardown when that is safe.
+
+    After a run over many logs, tearing the interpreter down (freeing every module, pydantic
+    schema and header object one by one) takes about 0.25 s: a tenth of ``flow step tag`` over
+    1000 logs, spent after the work is done and the output written. So, as long-running Python
+    services do at exit, the process ends with ``os._exit`` once everything a normal exit
+    guarantees has happened: the ``atexit`` handlers have run (logging's flush, temporary
+    directories, handlers of user code) and stdout and stderr are flushed. Every write of ours is
+    durable before ``run`` returns, so nothing is left to the teardown.
+
+    It falls back to the normal exit when a non-daemon thread is still alive (the normal exit
+    waits for it) or a stream cannot be flushed (a closed pipe: the normal exit reports it).
+    """
+    if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
+        sys.exit(code)
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)  # CPython's (and PyPy's) own
+    if run_exitfuncs is None:
+        sys.exit(code)
+    run_exitfuncs()  # runs each handler once and clears the list (a fallback exit reruns none)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    os._exit(code)
 
 
 def run(argv: list[str] | None = None, **extra: Any) -> int:
