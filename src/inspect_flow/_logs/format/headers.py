@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 import zipfile
 import zlib
@@ -43,7 +42,7 @@ _SAMPLE_KEYS = ("samples", "reductions")
 
 
 def replace_eval_header(path: str, log: EvalLog) -> bool:
-    """Replace ``header.json`` of the ``.eval`` zip at ``path`` and fsync the file.
+    """Replace ``header.json`` of the ``.eval`` zip at ``path`` (the caller makes it durable).
 
     Args:
         path: A staged private copy of the log.
@@ -53,11 +52,7 @@ def replace_eval_header(path: str, log: EvalLog) -> bool:
         False (nothing written) when inspect_ai's serialiser or compression is unavailable.
     """
     with open(path, "r+b") as f:
-        if not _replace_eval_in(f, log, path):
-            return False
-        f.flush()
-        os.fsync(f.fileno())  # durable before it replaces the original
-    return True
+        return _replace_eval_in(f, log, path)
 
 
 def eval_with_new_header(original: bytes, log: EvalLog) -> bytes | None:
@@ -127,7 +122,7 @@ def _append_member(
 
 
 def replace_json_header(path: str, log: EvalLog) -> bool:
-    """Rewrite the ``.json`` log at ``path`` (a staged private copy) with ``log``'s header; fsync.
+    """Rewrite the ``.json`` log at ``path`` (a staged private copy) with ``log``'s header.
 
     Returns:
         False (nothing written) when inspect_ai's serialiser is unavailable.
@@ -138,8 +133,6 @@ def replace_json_header(path: str, log: EvalLog) -> bool:
         return False
     with open(path, "wb") as f:
         f.write(document)
-        f.flush()
-        os.fsync(f.fileno())  # durable before it replaces the original
     return True
 
 

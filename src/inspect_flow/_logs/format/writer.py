@@ -22,7 +22,10 @@ def fmt(location: str) -> str:
 
 
 def write_header_into(log: EvalLog, file_path: str, log_format: str) -> None:
-    """Write ``log``'s header into the staged private file ``file_path`` and fsync it.
+    """Write ``log``'s header into the staged private file ``file_path``.
+
+    The file is not yet durable: a local batch flushes all its staged files at once
+    (``local.files.make_durable``) before any of them replaces a log.
 
     Args:
         log: The edited header-only log.
@@ -50,11 +53,6 @@ def _write(log: EvalLog, file_path: str, log_format: str) -> None:
     if replace(file_path, log):
         return
     write_eval_log(log, file_path, format=log_format, header_only=True)  # type: ignore[arg-type]
-    fd = os.open(file_path, os.O_RDONLY)
-    try:
-        os.fsync(fd)  # durable before it replaces the original
-    finally:
-        os.close(fd)
 
 
 def header_into_bytes(log: EvalLog, body: bytes, log_format: str) -> bytes:

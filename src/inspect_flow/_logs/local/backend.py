@@ -101,6 +101,11 @@ class LocalBackend:
             # On Ctrl+C (or any BaseException) map's iterator cancels the queued stagings.
             for _ in pool.map(run, items):
                 advance()
+        if not failures:  # (a failed batch commits nothing: no need to flush it)
+            # Durable before any of them replaces a log: one flush for the whole batch.
+            staged = {i.temp: i for i in items if i.temp}
+            for path, exc in files.make_durable(list(staged)).items():
+                failures[staged[path]] = exc
         return {i: failures[i] for i in items if i in failures}
 
     def commit_all(self, items: list[Staged], session: Session) -> dict[Staged, BaseException]:
@@ -220,7 +225,7 @@ def _current(path: str) -> Token:
 
 
 def _stage_json(item: Staged, path: str, before: Token) -> bool:
-    """Write the new ``.json`` log straight into the temp file (no pre-copy, one fsync).
+    """Write the new ``.json`` log straight into the temp file (no pre-copy).
 
     Returns:
         False when inspect_ai's serialiser is unavailable (nothing written).
@@ -305,10 +310,7 @@ def _fill_copy(item: Staged, session: Session) -> None:
         with open(item.temp, "wb") as f:
             f.write(body)
     if item.log is not None:
-        write_header_into(item.log, item.temp, fmt(dest))  # fsyncs
-    else:
-        with open(item.temp, "rb") as f:
-            os.fsync(f.fileno())
+        write_header_into(item.log, item.temp, fmt(dest))
 
 
 def copy_local_source(location: str, token: Token | None, target: str) -> None:
