@@ -361,13 +361,22 @@ def main(argv: list[str] | None = None) -> int:
     tag.add_argument("--workers", type=int, default=1)
     headers = sub.add_parser("headers")
     headers.add_argument("directory")
+    for command in (tag, headers):
+        # The floor of any tool that hands inspect_ai objects to its users: the same bare work,
+        # after the import every such tool pays, and no interpreter teardown (as `flow` ends).
+        command.add_argument("--import-inspect", action="store_true", help="import inspect_ai")
     args = parser.parse_args(argv)
+    if args.import_inspect:
+        import inspect_ai  # noqa: F401
     if args.cmd == "tag":
         n = tag_eval(args.directory, args.add, args.mode, args.workers)
         print(f"tag: {n} written", file=sys.stderr)
     else:
         n = read_headers(args.directory)
         print(f"read {n} headers", file=sys.stderr)
+    if args.import_inspect:
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 
