@@ -49,7 +49,15 @@ def read_headers(
     """
     if session is None:
         with Session() as own:
-            return read_headers(locations, description, own)
+            return _read_into(locations, description, own, remember=False)
+    return _read_into(locations, description, session, remember=True)
+
+
+def _read_into(
+    locations: Sequence[str], description: str, session: Session, remember: bool
+) -> ReadResult:
+    # A read that will never write (check, list) records no log states: their fingerprints
+    # alone cost a header serialisation per log.
     results: dict[str, EvalLog | str] = {}
     groups: dict[int, tuple[Backend, list[str]]] = {}
     for location in locations:
@@ -68,7 +76,8 @@ def read_headers(
                     results[location] = outcome
                 else:
                     log, token = outcome
-                    session.remember(log, token)
+                    if remember:
+                        session.remember(log, token)
                     results[location] = log
     result = ReadResult()
     for location in locations:
