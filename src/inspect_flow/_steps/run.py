@@ -185,10 +185,10 @@ def _call_and_commit(
     if headers:
         invoke(info, headers, args, kwargs)
     ctx.flush()
-    touched = {entry.location for entry in ctx.report.logs} | ctx.report.covered
+    report = ctx.report  # O(1) per log: with batches, the report holds every earlier batch too
     for log in headers:
-        if log.location not in touched:
-            ctx.report.record(log.location, "unchanged")
+        if not report.has(log.location) and log.location not in report.covered:
+            report.record(log.location, "unchanged")
 
 
 def _run_batches(
