@@ -10,10 +10,11 @@ and its own bookkeeping inflates the RSS):
 * **RSS**: the real CLI, ``python -m inspect_flow step tag DIR --add TAG [--batch-size B]``, as a
   child process; its peak RSS (``ru_maxrss`` from ``wait4``), wall time and CPU time. The fixed
   part (interpreter, imports) is a run over one log; "per log" is ``(peak_N - peak_1) / (N - 1)``.
+  The same for the headers alone (``read_headers`` of the N logs, held: what a step receives, in
+  a process without tracemalloc); "beyond the headers" is the difference of the two per log.
 * **traced** (skipped by ``--rss-only``): ``run_step(tag, DIR, add=[TAG])`` under ``bulk_gc`` with
-  ``tracemalloc`` started after the imports; its traced peak. And, in another process, the headers
-  alone: ``read_headers`` of the same N logs, held (what a step receives). Per log, as for RSS,
-  ``(traced_N - traced_1) / (N - 1)``; "beyond the headers" subtracts the headers' own growth.
+  ``tracemalloc`` started after the imports; its traced peak; and the headers alone, traced. Per
+  log and beyond the headers as for RSS.
 
 ``--batch-size B`` adds the batched runs (``--no-single``: only those). Every run gets a fresh copy
 of the first N logs of the corpus, unless ``--in-place``: then the corpus itself is tagged, with a
@@ -41,26 +42,30 @@ import run  # noqa: E402 - bench/run.py: corpora and resets
 
 BASELINE = str(Path(__file__).resolve().parent / "baseline.py")
 
-TRACED = """
+IN_PROCESS = """
 import gc, json, sys, tracemalloc
 from inspect_flow.api import bulk_gc, run_step, tag
 from inspect_flow._logs import expand_paths, read_headers
 import inspect_ai.log
-path, batch, label, mode = sys.argv[1], int(sys.argv[2]) or None, sys.argv[3], sys.argv[4]
+path, batch, label, mode, trace = sys.argv[1], int(sys.argv[2]) or None, *sys.argv[3:6]
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
 with bulk_gc():  # as the CLI runs
-    tracemalloc.start()
+    if trace == "1":
+        tracemalloc.start()
     if mode == "headers":  # what a step receives: the headers, held
         held = read_headers(sorted(expand_paths([path]))).logs
         gc.collect()
-        peak = tracemalloc.get_traced_memory()[0]
         count = len(held)
     else:
         report = run_step(tag, path, add=[label], batch_size=batch)
-        peak = tracemalloc.get_traced_memory()[1]
         assert report.ok, report.summary()
         count = len(report.logs)
+    current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-print(json.dumps({"traced": peak, "count": count}))
+print(json.dumps({"traced": current if mode == "headers" else peak, "rss": hwm(), "count": count}))
 """
 
 
@@ -95,10 +100,21 @@ def _child(cmd: list[str]) -> dict[str, float]:
     }
 
 
-def traced_run(directory: Path, label: str, batch: int, mode: str = "run") -> dict[str, float]:
-    """Run ``run_step`` (or only the header reads) under tracemalloc in a fresh process."""
+def traced_run(
+    directory: Path, label: str, batch: int, mode: str = "run", trace: bool = True
+) -> dict[str, float]:
+    """Run ``run_step`` (or only the header reads) in a fresh process, under tracemalloc."""
     done = subprocess.run(
-        [sys.executable, "-c", TRACED, str(directory), str(batch), label, mode],
+        [
+            sys.executable,
+            "-c",
+            IN_PROCESS,
+            str(directory),
+            str(batch),
+            label,
+            mode,
+            str(int(trace)),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -136,56 +152,66 @@ def main(argv: list[str] | None = None) -> int:
     modes = ([] if opts.no_single else [0]) + ([opts.batch_size] if opts.batch_size else [])
     one = run.subset(biggest, work / "master-1", 1)
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
-    fixed = {batch: cli_run(prepare(one, work / "run", False), "mem", batch) for batch in modes}
+    fresh_one = lambda: prepare(one, work / "run", False)  # noqa: E731
+    fixed = {batch: cli_run(fresh_one(), "mem", batch) for batch in modes}
+    fixed_headers = traced_run(fresh_one(), "mem", 0, "headers", trace=False)
     for batch, data in fixed.items():
         if not opts.rss_only:
-            data["traced"] = traced_run(prepare(one, work / "run", False), "mem", batch)["traced"]
-        shown = f", traced {data['traced'] / 2**20:.1f} MiB" if "traced" in data else ""
-        print(f"  n=1 batch={batch or '-'}: RSS {data['rss'] / 2**20:.0f} MiB{shown}", flush=True)
-    headers_1 = 0.0
+            data["traced"] = traced_run(fresh_one(), "mem", batch)["traced"]
     if not opts.rss_only:
-        headers_1 = traced_run(prepare(one, work / "run", False), "mem", 0, "headers")["traced"]
+        fixed_headers["traced"] = traced_run(fresh_one(), "mem", 0, "headers")["traced"]
+    print(f"one log: peak RSS {fixed[modes[0]]['rss'] / 2**20:.0f} MiB (the fixed part)")
     print(
-        "| N | run | peak RSS | RSS per log | wall | per log | CPU | traced per log "
-        "| traced beyond the headers |"
+        "| N | run | peak RSS | RSS per log | RSS beyond the headers | traced per log "
+        "| traced beyond the headers | wall | wall per log | CPU |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+    def per_log(value: float, base: float, n: int) -> float:
+        return (value - base) / (n - 1) / 1024
+
     for n in sizes:
-        master = (
-            biggest
-            if (opts.in_place and n == sizes[-1])
-            else run.subset(biggest, work / f"master-{n}", n)
-        )
-        headers = 0.0
+        last = opts.in_place and n == sizes[-1]
+        master = biggest if last else run.subset(biggest, work / f"master-{n}", n)
+        held = traced_run(prepare(master, work / "run", False), "mem", 0, "headers", trace=False)
+        held_rss = per_log(held["rss"], fixed_headers["rss"], n)
+        held_traced = 0.0
         if not opts.rss_only:
-            fresh = prepare(master, work / "run", False)
-            headers = traced_run(fresh, "mem", 0, "headers")["traced"]
+            traced = traced_run(prepare(master, work / "run", False), "mem", 0, "headers")
+            held_traced = per_log(traced["traced"], fixed_headers["traced"], n)
+        shown_traced = "" if opts.rss_only else f"{held_traced:.1f} KiB"
+        print(
+            f"| {n} | the headers alone (read, held) | {held['rss'] / 2**20:.0f} MiB "
+            f"| {held_rss:.1f} KiB | | {shown_traced} | | | | |",
+            flush=True,
+        )
         for batch in modes:
             label = f"mem{uuid.uuid4().hex[:8]}"
             data = cli_run(prepare(master, work / "run", opts.in_place), label, batch)
-            rss_per_log = (data["rss"] - fixed[batch]["rss"]) / (n - 1) / 1024
-            traced = ""
+            rss = per_log(data["rss"], fixed[batch]["rss"], n)
+            # A batched run holds one batch of headers: all it keeps per log is "beyond".
+            beyond_rss = "—" if batch else f"{rss - held_rss:.1f} KiB"
+            traced = " | "
             if not opts.rss_only:
                 got = traced_run(prepare(master, work / "run", False), "mem", batch)
-                grown = (got["traced"] - fixed[batch]["traced"]) / (n - 1) / 1024
-                beyond = grown - (headers - headers_1) / (n - 1) / 1024
-                # A batched run holds one batch of headers: all it keeps per log is "beyond".
-                traced = f"{grown:.1f} KiB | " + ("—" if batch else f"{beyond:.1f} KiB")
-            else:
-                traced = " | "
-            shown = f"--batch-size {batch}" if batch else "one transaction"
+                grown = per_log(got["traced"], fixed[batch]["traced"], n)
+                traced = f"{grown:.1f} KiB | " + (
+                    "—" if batch else f"{grown - held_traced:.1f} KiB"
+                )
+            shown = f"`--batch-size {batch}`" if batch else "one transaction"
             print(
-                f"| {n} | {shown} | {data['rss'] / 2**20:.0f} MiB | {rss_per_log:.1f} KiB "
-                f"| {data['wall']:.1f} s | {data['wall'] / n * 1000:.2f} ms "
-                f"| {data['cpu']:.1f} s | {traced} |",
+                f"| {n} | {shown} | {data['rss'] / 2**20:.0f} MiB | {rss:.1f} KiB | {beyond_rss} "
+                f"| {traced} | {data['wall']:.1f} s | {data['wall'] / n * 1000:.2f} ms "
+                f"| {data['cpu']:.1f} s |",
                 flush=True,
             )
         if opts.baseline:
             label = f"mem{uuid.uuid4().hex[:8]}"
             data = baseline_run(prepare(master, work / "run", opts.in_place), label)
             print(
-                f"| {n} | baseline.py tag | {data['rss'] / 2**20:.0f} MiB | | {data['wall']:.1f} s "
-                f"| {data['wall'] / n * 1000:.2f} ms | {data['cpu']:.1f} s | | |",
+                f"| {n} | `baseline.py tag` | {data['rss'] / 2**20:.0f} MiB | | | | "
+                f"| {data['wall']:.1f} s | {data['wall'] / n * 1000:.2f} ms "
+                f"| {data['cpu']:.1f} s |",
                 flush=True,
             )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
