@@ -154,11 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
     fresh_one = lambda: prepare(one, work / "run", False)  # noqa: E731
     fixed = {batch: cli_run(fresh_one(), "mem", batch) for batch in modes}
-    fixed_headers = traced_run(fresh_one(), "mem", 0, "headers", trace=False)
+    fixed_headers = traced_run(fresh_one(), "mem", 0, "headers", False) if 0 in modes else {}
     for batch, data in fixed.items():
         if not opts.rss_only:
             data["traced"] = traced_run(fresh_one(), "mem", batch)["traced"]
-    if not opts.rss_only:
+    if not opts.rss_only and 0 in modes:
         fixed_headers["traced"] = traced_run(fresh_one(), "mem", 0, "headers")["traced"]
     print(f"one log: peak RSS {fixed[modes[0]]['rss'] / 2**20:.0f} MiB (the fixed part)")
     print(
@@ -173,18 +173,19 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         last = opts.in_place and n == sizes[-1]
         master = biggest if last else run.subset(biggest, work / f"master-{n}", n)
-        held = traced_run(prepare(master, work / "run", False), "mem", 0, "headers", trace=False)
-        held_rss = per_log(held["rss"], fixed_headers["rss"], n)
-        held_traced = 0.0
-        if not opts.rss_only:
-            traced = traced_run(prepare(master, work / "run", False), "mem", 0, "headers")
-            held_traced = per_log(traced["traced"], fixed_headers["traced"], n)
-        shown_traced = "" if opts.rss_only else f"{held_traced:.1f} KiB"
-        print(
-            f"| {n} | the headers alone (read, held) | {held['rss'] / 2**20:.0f} MiB "
-            f"| {held_rss:.1f} KiB | | {shown_traced} | | | | |",
-            flush=True,
-        )
+        held_rss = held_traced = 0.0
+        if 0 in modes:  # what one transaction keeps beyond the headers: read them alone
+            held = traced_run(prepare(master, work / "run", False), "mem", 0, "headers", False)
+            held_rss = per_log(held["rss"], fixed_headers["rss"], n)
+            if not opts.rss_only:
+                traced = traced_run(prepare(master, work / "run", False), "mem", 0, "headers")
+                held_traced = per_log(traced["traced"], fixed_headers["traced"], n)
+            shown_traced = "" if opts.rss_only else f"{held_traced:.1f} KiB"
+            print(
+                f"| {n} | the headers alone (read, held) | {held['rss'] / 2**20:.0f} MiB "
+                f"| {held_rss:.1f} KiB | | {shown_traced} | | | | |",
+                flush=True,
+            )
         for batch in modes:
             label = f"mem{uuid.uuid4().hex[:8]}"
             data = cli_run(prepare(master, work / "run", opts.in_place), label, batch)
