@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from inspect_flow._errors import FlowError, FlowUsageError, PathNotFoundError, PathUnreadableError
@@ -166,28 +166,45 @@ def _walk_local(
             if (st.st_dev, st.st_ino) in visited:
                 continue
             visited.add((st.st_dev, st.st_ino))
-            entries = list(os.scandir(current))
+            # One entry at a time: a DirEntry holds its name, path and cached stat (about 1 KiB),
+            # so a list of a folder of 100 000 logs would hold 100 MB while it is walked.
+            with os.scandir(current) as scan:
+                logs, dirs, kept = _scan(scan, recursive, backups is not None)
         except OSError as exc:
             if exc.errno not in _GONE:  # unreadable: reported, never skipped silently
                 errors["file://" + current] = f"cannot list folder: {exc.strerror or exc}"
             continue
-        for entry in entries:
-            try:
-                is_dir = entry.is_dir(follow_symlinks=True)
-            except OSError:
-                continue
-            if is_dir:
-                if recursive and not entry.name.startswith("."):
-                    stack.append(entry.path)
-            elif paths.is_log_name(entry.name):
-                try:
-                    mtime = entry.stat().st_mtime
-                except OSError:
-                    continue  # vanished while listing, or a dangling symlink
-                found.append(("file://" + entry.path, mtime))
-            elif backups is not None and entry.name.endswith(".flowbak"):
-                backups.append(entry)
+        found += logs
+        stack += dirs
+        if backups is not None:
+            backups += kept
     return found
+
+
+def _scan(
+    scan: Iterator[os.DirEntry[str]], recursive: bool, backups: bool
+) -> tuple[list[tuple[str, float]], list[str], list[os.DirEntry[str]]]:
+    """Return one folder's logs (URI, mtime), subfolders to walk and ``.flowbak`` entries."""
+    logs: list[tuple[str, float]] = []
+    dirs: list[str] = []
+    kept: list[os.DirEntry[str]] = []
+    for entry in scan:
+        try:
+            is_dir = entry.is_dir(follow_symlinks=True)
+        except OSError:
+            continue
+        if is_dir:
+            if recursive and not entry.name.startswith("."):
+                dirs.append(entry.path)
+        elif paths.is_log_name(entry.name):
+            try:
+                mtime = entry.stat().st_mtime
+            except OSError:
+                continue  # vanished while listing, or a dangling symlink
+            logs.append(("file://" + entry.path, mtime))
+        elif backups and entry.name.endswith(".flowbak"):
+            kept.append(entry)
+    return logs, dirs, kept
 
 
 # Folders that vanished while listing, or symlink cycles too deep to resolve: nothing to report.
