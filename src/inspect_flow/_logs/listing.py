@@ -214,14 +214,17 @@ _GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
 def _walk_s3(location: str, recursive: bool) -> list[tuple[str, float]]:
     fs = s3_filesystem()
     prefix = location[len("s3://") :].rstrip("/")
-    if recursive:
-        entries: dict[str, dict[str, Any]] = fs.find(prefix, detail=True)
-        infos = list(entries.values())
-    else:
-        try:
-            infos = [i for i in fs.ls(prefix, detail=True) if i.get("type") == "file"]
-        except FileNotFoundError:
-            infos = []
+    try:
+        if recursive:
+            entries: dict[str, dict[str, Any]] = fs.find(prefix, detail=True)
+            infos = list(entries.values())
+        else:
+            try:
+                infos = [i for i in fs.ls(prefix, detail=True) if i.get("type") == "file"]
+            except FileNotFoundError:
+                infos = []
+    finally:
+        _forget_listing(fs, prefix)
     found = []
     for info in infos:
         name = str(info["name"])
@@ -230,6 +233,17 @@ def _walk_s3(location: str, recursive: bool) -> list[tuple[str, float]]:
             mtime = modified.timestamp() if modified is not None else 0.0
             found.append(("s3://" + name, mtime))
     return found
+
+
+def _forget_listing(fs: Any, prefix: str) -> None:
+    """Drop s3fs's cached listings of ``prefix``, its subfolders and its parents.
+
+    s3fs keeps every listing (a dict per object) for the life of the process: a prefix of
+    100 000 logs would hold them all through the run. Flow never reuses a listing anyway.
+    """
+    fs.invalidate_cache(prefix)  # the prefix and its parents
+    for key in [key for key in fs.dircache if str(key).startswith(prefix + "/")]:
+        fs.dircache.pop(key, None)
 
 
 def _sorted(found: list[tuple[str, float]]) -> list[str]:
