@@ -186,3 +186,30 @@ def test_kept_previous_versions_are_said_on_every_run_over_their_folder(
         assert result.code == 0, result
         assert backups_lines(result.stderr) == [backups_line(1, "logs")], args
     assert previous.exists()
+
+
+def test_a_run_in_batches_sweeps_each_folder_once(
+    make_logs: LogFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder of 100k logs costs a 100k-entry scan per sweep: one per run, not per batch."""
+    folder = tmp_path / "logs"
+    make_logs(folder, n=6)
+    scans: list[str] = []
+    real_scandir = os.scandir
+
+    def counting_scandir(path: str) -> os.ScandirIterator[str]:
+        if os.fspath(path) == str(folder):
+            scans.append(os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", counting_scandir)
+    counts = {}
+    for size, tag in (("6", "a"), ("1", "b")):  # one batch, then six
+        gone = leftover(next(folder.glob("*.eval")), pid=exited_pid())
+        scans.clear()
+        result = flow_cli("step", "tag", "logs", "--add", tag, "--batch-size", size)
+        assert result.code == 0, result
+        assert not gone.exists()
+        assert removed_lines(result.stderr) == [leftovers_removed_line(1, "logs")]
+        counts[size] = len(scans)
+    assert counts["1"] == counts["6"]  # the listing and one sweep, whatever the batches

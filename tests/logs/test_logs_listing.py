@@ -153,6 +153,18 @@ def test_s3_prefix_with_and_without_trailing_slash(s3_tree: dict[str, Any]) -> N
     assert expand_paths([one]) == [one]
 
 
+def test_s3_listing_keeps_no_per_object_cache(s3_tree: dict[str, Any], s3_bucket: str) -> None:
+    """s3fs caches every listing for the life of the process: 100k logs, 100k dicts, all run."""
+    from inspect_flow._logs.s3.client import s3_filesystem
+
+    bucket = s3_bucket.removeprefix("s3://")
+    for recursive in (True, False):
+        found = expand_paths([s3_tree["prefix"]], recursive=recursive)
+        assert found and set(found) <= set(s3_tree["top"] + s3_tree["sub"])
+        cached = [key for key in s3_filesystem().dircache if str(key).startswith(bucket)]
+        assert cached == [], recursive
+
+
 def test_s3_missing_paths_and_non_logs(s3_tree: dict[str, Any], s3_bucket: str) -> None:
     with pytest.raises(PathNotFoundError):
         expand_paths([f"{s3_bucket}/nope"])

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from inspect_flow._logs.session import Session, Token
 
 
-@dataclass(eq=False)  # identity: staged writes are dict keys
+@dataclass(eq=False, slots=True)  # identity: staged writes are dict keys; one per log
 class Staged:
     """One write of a batch, from staging to commit (or rollback, or discard).
 
@@ -67,7 +67,7 @@ class Staged:
     pending: Any = None
     made_dirs: list[str] = field(default_factory=list)
     staged_body: bytes | None = None
-    fingerprint: str = ""
+    fingerprint: bytes = b""
     rolled_back: bool = False
     keep_old: bool = False
 

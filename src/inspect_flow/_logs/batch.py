@@ -45,7 +45,7 @@ _DISCARD_THREADS = 4
 Status = Literal["written", "unchanged", "copied", "skipped", "conflict", "failed", "not written"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What happened to one write of a batch (a header edit, or a copy).
 
@@ -73,7 +73,7 @@ class Outcome:
         return self.status in ("written", "copied")
 
 
-@dataclass
+@dataclass(slots=True)
 class CopyRequest:
     """One planned copy.
 
@@ -203,7 +203,7 @@ def _discard_all(items: list[Staged], session: Session) -> None:
         backend_for(item.location).discard(item, session)
 
 
-def _edit(log: EvalLog, wanted: str, session: Session) -> Staged:
+def _edit(log: EvalLog, wanted: bytes, session: Session) -> Staged:
     state = session.state_of(log.location)
     expected: Token | None = state.token if state is not None else None
     if expected is None and locations.is_s3(log.location):

@@ -74,6 +74,7 @@ class CleanupReport:
     backups: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     _told: set[str] = field(default_factory=set, repr=False, compare=False)
+    _swept: set[str] = field(default_factory=set, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def note(self, warning: str) -> None:
@@ -153,15 +154,19 @@ def temp_name(path: str, kind: Kind) -> str:
 def sweep_local(directories: Iterable[str], report: CleanupReport) -> None:
     """Remove the leftovers of interrupted runs in ``directories``, recording them in ``report``.
 
-    Never raises: a file that cannot be examined or removed is left where it is.
+    Each directory is swept once per run (``report`` is the run's): a run in batches commits
+    into the same folder once per batch, and a folder of 100 000 logs takes a scan of 100 000
+    entries. Never raises: a file that cannot be examined or removed is left where it is.
     """
     now = time.time()
-    for directory in sorted(set(directories)):
+    for directory in sorted(set(directories) - report._swept):
         try:
-            entries = list(os.scandir(directory))
+            with os.scandir(directory) as found:  # one entry at a time: only dot-files are kept
+                abandoned = [e for e in found if e.name.startswith(".") and _abandoned(e, now)]
         except OSError:  # missing or unreadable: staging there reports the real problem
             continue
-        abandoned = [e for e in entries if e.name.startswith(".") and _abandoned(e, now)]
+        with report._lock:
+            report._swept.add(directory)
         # A .flowbak of a dead run may be the only copy of a log's previous version (its run was
         # killed mid-commit, after the swap): it is reported and kept, the user decides. One that
         # is still the log itself (killed between the link and the swap) holds nothing else.

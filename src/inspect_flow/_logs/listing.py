@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from inspect_flow._errors import FlowError, FlowUsageError, PathNotFoundError, PathUnreadableError
@@ -166,28 +166,45 @@ def _walk_local(
             if (st.st_dev, st.st_ino) in visited:
                 continue
             visited.add((st.st_dev, st.st_ino))
-            entries = list(os.scandir(current))
+            # One entry at a time: a DirEntry holds its name, path and cached stat (about 1 KiB),
+            # so a list of a folder of 100 000 logs would hold 100 MB while it is walked.
+            with os.scandir(current) as scan:
+                logs, dirs, kept = _scan(scan, recursive, backups is not None)
         except OSError as exc:
             if exc.errno not in _GONE:  # unreadable: reported, never skipped silently
                 errors["file://" + current] = f"cannot list folder: {exc.strerror or exc}"
             continue
-        for entry in entries:
-            try:
-                is_dir = entry.is_dir(follow_symlinks=True)
-            except OSError:
-                continue
-            if is_dir:
-                if recursive and not entry.name.startswith("."):
-                    stack.append(entry.path)
-            elif paths.is_log_name(entry.name):
-                try:
-                    mtime = entry.stat().st_mtime
-                except OSError:
-                    continue  # vanished while listing, or a dangling symlink
-                found.append(("file://" + entry.path, mtime))
-            elif backups is not None and entry.name.endswith(".flowbak"):
-                backups.append(entry)
+        found += logs
+        stack += dirs
+        if backups is not None:
+            backups += kept
     return found
+
+
+def _scan(
+    scan: Iterator[os.DirEntry[str]], recursive: bool, backups: bool
+) -> tuple[list[tuple[str, float]], list[str], list[os.DirEntry[str]]]:
+    """Return one folder's logs (URI, mtime), subfolders to walk and ``.flowbak`` entries."""
+    logs: list[tuple[str, float]] = []
+    dirs: list[str] = []
+    kept: list[os.DirEntry[str]] = []
+    for entry in scan:
+        try:
+            is_dir = entry.is_dir(follow_symlinks=True)
+        except OSError:
+            continue
+        if is_dir:
+            if recursive and not entry.name.startswith("."):
+                dirs.append(entry.path)
+        elif paths.is_log_name(entry.name):
+            try:
+                mtime = entry.stat().st_mtime
+            except OSError:
+                continue  # vanished while listing, or a dangling symlink
+            logs.append(("file://" + entry.path, mtime))
+        elif backups and entry.name.endswith(".flowbak"):
+            kept.append(entry)
+    return logs, dirs, kept
 
 
 # Folders that vanished while listing, or symlink cycles too deep to resolve: nothing to report.
@@ -197,14 +214,17 @@ _GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
 def _walk_s3(location: str, recursive: bool) -> list[tuple[str, float]]:
     fs = s3_filesystem()
     prefix = location[len("s3://") :].rstrip("/")
-    if recursive:
-        entries: dict[str, dict[str, Any]] = fs.find(prefix, detail=True)
-        infos = list(entries.values())
-    else:
-        try:
-            infos = [i for i in fs.ls(prefix, detail=True) if i.get("type") == "file"]
-        except FileNotFoundError:
-            infos = []
+    try:
+        if recursive:
+            entries: dict[str, dict[str, Any]] = fs.find(prefix, detail=True)
+            infos = list(entries.values())
+        else:
+            try:
+                infos = [i for i in fs.ls(prefix, detail=True) if i.get("type") == "file"]
+            except FileNotFoundError:
+                infos = []
+    finally:
+        _forget_listing(fs, prefix)
     found = []
     for info in infos:
         name = str(info["name"])
@@ -213,6 +233,17 @@ def _walk_s3(location: str, recursive: bool) -> list[tuple[str, float]]:
             mtime = modified.timestamp() if modified is not None else 0.0
             found.append(("s3://" + name, mtime))
     return found
+
+
+def _forget_listing(fs: Any, prefix: str) -> None:
+    """Drop s3fs's cached listings of ``prefix``, its subfolders and its parents.
+
+    s3fs keeps every listing (a dict per object) for the life of the process: a prefix of
+    100 000 logs would hold them all through the run. Flow never reuses a listing anyway.
+    """
+    fs.invalidate_cache(prefix)  # the prefix and its parents
+    for key in [key for key in fs.dircache if str(key).startswith(prefix + "/")]:
+        fs.dircache.pop(key, None)
 
 
 def _sorted(found: list[tuple[str, float]]) -> list[str]:

@@ -40,22 +40,25 @@ Token = tuple[int, int, int] | str
 """A local file's (size, mtime_ns, inode), or an S3 ETag."""
 
 
-@dataclass
+@dataclass(slots=True)
 class LogState:
     """The state of one log as last read or written by this run.
+
+    One is kept per log for the whole transaction, so it is compact: slots, a 16-byte digest,
+    a tuple of tags, and no copy of empty metadata.
 
     Attributes:
         token: The version token of the bytes the header came from (None: not on storage yet,
             e.g. a planned copy).
-        fingerprint: A hash of the serialised header.
+        fingerprint: A hash of the serialised header (16 bytes).
         tags: The log's tags at that time.
         metadata: A copy of the log's metadata at that time.
         identity: The log's ``(eval_id, run_id, task)``: a header written here must keep it.
     """
 
     token: Token | None
-    fingerprint: str
-    tags: list[str] = field(default_factory=list)
+    fingerprint: bytes
+    tags: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
     identity: tuple[str, str, str] | None = None
 
@@ -65,10 +68,10 @@ def identity(log: EvalLog) -> tuple[str, str, str]:
     return (log.eval.eval_id, log.eval.run_id, log.eval.task)
 
 
-def fingerprint(log: EvalLog) -> str:
-    """Return a hash of everything a header write would persist."""
+def fingerprint(log: EvalLog) -> bytes:
+    """Return a hash of everything a header write would persist (16 bytes)."""
     data = log.model_dump_json(exclude={"samples", "location", "etag"}, warnings=False)
-    return hashlib.blake2b(data.encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(data.encode(), digest_size=16).digest()
 
 
 class Session:
@@ -101,7 +104,7 @@ class Session:
 
     # ---------------------------------------------------------------------------- log states
 
-    def remember(self, log: EvalLog, token: Token | None, known: str = "") -> LogState:
+    def remember(self, log: EvalLog, token: Token | None, known: bytes = b"") -> LogState:
         """Record the state of ``log`` (just read, planned or just written) under its location.
 
         ``known`` is the fingerprint of ``log`` when the caller has just computed it (the batch
@@ -110,8 +113,8 @@ class Session:
         state = LogState(
             token=token,
             fingerprint=known or fingerprint(log),
-            tags=list(log.tags),
-            metadata=copy.deepcopy(log.metadata),
+            tags=tuple(log.tags),
+            metadata=copy.deepcopy(log.metadata) if log.metadata else {},
             identity=identity(log),
         )
         self._states[log.location] = state
@@ -129,14 +132,14 @@ class Session:
         """Return False when ``log``'s header is exactly what this run last read or wrote."""
         return bool(self.changed(log))
 
-    def changed(self, log: EvalLog) -> str:
+    def changed(self, log: EvalLog) -> bytes:
         """Return ``log``'s fingerprint if its header is not what this run last read or wrote.
 
-        An empty string when it is (nothing to write).
+        Empty bytes when it is (nothing to write).
         """
         state = self._states.get(log.location)
         current = fingerprint(log)
-        return current if state is None or state.fingerprint != current else ""
+        return current if state is None or state.fingerprint != current else b""
 
     # ------------------------------------------------------------------------ S3 read caches
 

@@ -105,7 +105,7 @@ def presenting(presenter: Presenter) -> Iterator[None]:
         _PRESENTER.reset(token)
 
 
-@dataclass
+@dataclass(slots=True)
 class LogReport:
     """One log's line in the report.
 

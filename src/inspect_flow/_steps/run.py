@@ -156,7 +156,7 @@ def _run(
         given, locations = _shard(ctx, shard, given, locations)
     includes, excludes = _filters(filter), _filters(exclude)
     if batch_size is not None:
-        batches = (given, sorted(locations), includes, excludes, batch_size, shard is not None)
+        batches = (given, locations, includes, excludes, batch_size, shard is not None)
         _run_batches(ctx, info, *batches, args, kwargs)
         return
     headers: list[EvalLog] | None = None
@@ -185,10 +185,10 @@ def _call_and_commit(
     if headers:
         invoke(info, headers, args, kwargs)
     ctx.flush()
-    touched = {entry.location for entry in ctx.report.logs} | ctx.report.covered
+    report = ctx.report  # O(1) per log: with batches, the report holds every earlier batch too
     for log in headers:
-        if log.location not in touched:
-            ctx.report.record(log.location, "unchanged")
+        if not report.has(log.location) and log.location not in report.covered:
+            report.record(log.location, "unchanged")
 
 
 def _run_batches(
@@ -211,16 +211,16 @@ def _run_batches(
     """
     if not given and not locations:
         raise NoLogsError()
-    pending: list[tuple[str, EvalLog | None]] = sorted(
-        [(log.location or "", log) for log in given] + [(loc, None) for loc in locations],
-        key=lambda pair: pair[0],
-    )
+    # One list of the whole selection (a location, or a given EvalLog): all that is kept per
+    # log beyond the report while the batches run.
+    pending: list[str | EvalLog] = [*given, *locations]
+    pending.sort(key=lambda item: item if isinstance(item, str) else item.location or "")
     counts: dict[tuple[str, str], list[int]] = {}  # (kind, name) -> [kept, before]
     kept = 0
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
-        headers = [log for _, log in batch if log is not None]
-        headers += _read(ctx, [loc for loc, log in batch if log is None])
+        headers = [log for log in batch if not isinstance(log, str)]
+        headers += _read(ctx, [loc for loc in batch if isinstance(loc, str)])
         if includes or excludes:
             headers = filter_logs(headers, includes, excludes, counts)
         kept += len(headers)
