@@ -872,6 +872,13 @@ class Bench:
                 counted("boto3-8threads", "copied"),
                 "one client, 8 threads",
             ),
+            Variant(
+                "boto3-8threads-get+put",
+                lambda: baseline.s3_copy_get_put(s3.client, s3.bucket, src, dst, workers=8),
+                reset,
+                counted("boto3-8threads-get+put", "copied"),
+                "8 threads: ranged GET + header parsed + PUT If-None-Match (ours' requests)",
+            ),
         ]
         self.record_s3("s3_copy", f"API copy S3→S3, {n} small .eval (moto)", n, variants, counts)
 
