@@ -22,6 +22,7 @@ would do for the same job, *with the same safety* where the workload asks for it
   at least do).
 * ``s3_tag``: one boto3 client; list the prefix; per object ``GET`` + in-memory raw zip rewrite +
   ``PUT`` with ``If-Match`` on the ETag read. ``s3_copy``: ``CopyObject`` per object.
+  ``s3_copy_get_put``: per object a ranged ``GET``, ``header.json`` parsed, ``PUT If-None-Match``.
 
 Only ``.eval`` logs whose ``header.json`` exists are edited (the benchmark corpora hold finished
 logs only). ``zipfile_zstd`` is imported so that ``zipfile`` reads inspect's zstd members (method
@@ -343,6 +344,28 @@ def s3_copy(client: Any, bucket: str, prefix: str, dest_prefix: str, workers: in
     def one(key: str) -> int:
         dest = dest_prefix + key[len(prefix) :]
         client.copy_object(Bucket=bucket, Key=dest, CopySource={"Bucket": bucket, "Key": key})
+        return 1
+
+    return sum(_map(one, s3_keys(client, bucket, prefix), workers))
+
+
+def s3_copy_get_put(
+    client: Any, bucket: str, prefix: str, dest_prefix: str, workers: int = 1
+) -> int:
+    """Copy every ``.eval`` object under ``prefix`` reading its header on the way, as ours must.
+
+    Per object: a ranged ``GET`` of the last MiB (the whole of a small log), ``header.json``
+    parsed with ``json``, and a ``PUT If-None-Match: *`` of those bytes to the destination (a
+    destination that exists is not overwritten).
+    """
+
+    def one(key: str) -> int:
+        response = client.get_object(Bucket=bucket, Key=key, Range="bytes=-1048576")
+        body = response["Body"].read()
+        with zipfile.ZipFile(io.BytesIO(body)) as z:
+            json.loads(z.read(HEADER))
+        dest = dest_prefix + key[len(prefix) :]
+        client.put_object(Bucket=bucket, Key=dest, Body=body, IfNoneMatch="*")
         return 1
 
     return sum(_map(one, s3_keys(client, bucket, prefix), workers))

@@ -389,8 +389,10 @@ class Bench:
         self.corpus = self.work / "corpus"
 
     # ---- shared corpora
-    def small_eval(self) -> Path:
-        return make_corpus(self.corpus / "small-eval-1000", 1000)
+    def small_eval(self, n: int = 1000) -> Path:
+        """The small ``.eval`` corpus: 1000 logs, or ``n`` when more are wanted (``--n-s3``)."""
+        size = max(n, 1000)
+        return make_corpus(self.corpus / f"small-eval-{size}", size)
 
     def s3(self) -> S3Bench:
         if self._s3 is None:
@@ -742,7 +744,7 @@ class Bench:
 
         s3 = self.s3()
         n = self.cfg.n_s3
-        local = subset(self.small_eval(), self.work / f"master-s3-{n}", n)
+        local = subset(self.small_eval(n), self.work / f"master-s3-{n}", n)
         prefix = "tag/"
         uri = f"s3://{s3.bucket}/{prefix}"
         counts: dict[str, Any] = {}
@@ -830,7 +832,7 @@ class Bench:
 
         s3 = self.s3()
         n = self.cfg.n_s3
-        local = subset(self.small_eval(), self.work / f"master-s3-{n}", n)
+        local = subset(self.small_eval(n), self.work / f"master-s3-{n}", n)
         src, dst = "copysrc/", "copydst/"
         s3.upload(local, src)
         counts: dict[str, Any] = {}
@@ -869,6 +871,13 @@ class Bench:
                 reset,
                 counted("boto3-8threads", "copied"),
                 "one client, 8 threads",
+            ),
+            Variant(
+                "boto3-8threads-get+put",
+                lambda: baseline.s3_copy_get_put(s3.client, s3.bucket, src, dst, workers=8),
+                reset,
+                counted("boto3-8threads-get+put", "copied"),
+                "8 threads: ranged GET + header parsed + PUT If-None-Match (ours' requests)",
             ),
         ]
         self.record_s3("s3_copy", f"API copy S3→S3, {n} small .eval (moto)", n, variants, counts)

@@ -47,6 +47,7 @@ _RECORDED_HEADERS = (
     "X-Amz-Metadata-Directive",
     "Content-Length",
     "Content-Type",
+    "User-Agent",
 )
 
 
@@ -88,7 +89,9 @@ class S3Request:
 
     def __str__(self) -> str:
         query = f"?{self.query}" if self.query else ""
-        extra = " ".join(f"{k}={v}" for k, v in self.headers.items() if k != "Content-Length")
+        extra = " ".join(
+            f"{k}={v}" for k, v in self.headers.items() if k not in ("Content-Length", "User-Agent")
+        )
         return f"{self.method} {self.path}{query} -> {self.status} {extra}".rstrip()
 
 
