@@ -35,6 +35,8 @@ class Staged:
         base: A local file holding the source's new version staged by this batch (a copy of an
             edited log is made from it, byte for byte).
         temp: The staged new file (local: hidden, beside the target).
+        target: Local: the file the write replaces, once resolved (an edit of a symlinked log
+            replaces the link's target).
         backup: The old version (local: a hard link; S3: for a copy, an object beside the
             destination; an S3 edit keeps its old bytes in ``pending``).
         new_token: The version token after the commit.
@@ -60,6 +62,7 @@ class Staged:
     overwrite: bool = False
     base: str = ""
     temp: str = ""
+    target: str = ""
     backup: str = ""
     new_token: Token | None = None
     committed: bool = False

@@ -54,8 +54,10 @@ def _target(item: Staged) -> str:
     The link is kept and the real log is edited through it (staged beside the real log, so the
     swap stays on one filesystem).
     """
-    path = _path(item.location)
-    return path if item.is_copy else os.path.realpath(path)
+    if not item.target:  # resolved once: a realpath costs a stat per path component
+        path = _path(item.location)
+        item.target = path if item.is_copy else os.path.realpath(path)
+    return item.target
 
 
 class LocalBackend:
