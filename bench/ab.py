@@ -14,9 +14,11 @@ k=v``), ``copy`` (``flow step copy DIR --dest D``) and ``check`` (``flow check s
 project ``bench/run.py --only check`` builds in the same ``--work`` dir; skipped if it is not
 there).
 Alongside ``tag`` and ``metadata`` run ``baseline.py`` (the bare crash-safe zip rewrite, 4 threads)
-and ``floor`` (the same after ``import inspect_ai``: what any tool that hands inspect_ai objects to
-steps pays at least); alongside ``check``, ``floor`` reads every header with ``zipfile`` after
-``import inspect_ai``.
+and ``floor`` (the same after ``import inspect_ai``, ending without the interpreter's teardown as
+``flow`` does: what any tool that hands inspect_ai objects to steps pays at least); alongside
+``copy``, the bare crash-safe copy (``copyfile`` to a temp name, ``fsync``, ``os.replace``; no
+header read) and its ``floor``; alongside ``check``, ``floor`` reads every header with ``zipfile``
+after ``import inspect_ai``.
 """
 
 from __future__ import annotations
@@ -116,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             for label, src in trees.items()
         ]
+        bare = [PY, str(run.BENCH / "baseline.py"), "copy", str(master), str(dest)]
+        for label, command in (("baseline.py", bare), ("floor", [*bare, "--import-inspect"])):
+            variants.append(
+                run.Variant(label, lambda c=command: run.run_proc(c), reset, run.expect(0))
+            )
         results.append(
             run.measure("copy", f"flow step copy, {opts.n}", opts.n, variants, opts.runs)
         )

@@ -384,7 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     tag.add_argument("--workers", type=int, default=1)
     headers = sub.add_parser("headers")
     headers.add_argument("directory")
-    for command in (tag, headers):
+    copy = sub.add_parser("copy")
+    copy.add_argument("directory")
+    copy.add_argument("dest")
+    for command in (tag, headers, copy):
         # The floor of any tool that hands inspect_ai objects to its users: the same bare work,
         # after the import every such tool pays, and no interpreter teardown (as `flow` ends).
         command.add_argument("--import-inspect", action="store_true", help="import inspect_ai")
@@ -394,6 +397,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "tag":
         n = tag_eval(args.directory, args.add, args.mode, args.workers)
         print(f"tag: {n} written", file=sys.stderr)
+    elif args.cmd == "copy":
+        n = copy_logs(args.directory, args.dest)
+        print(f"copy: {n} copied", file=sys.stderr)
     else:
         n = read_headers(args.directory)
         print(f"read {n} headers", file=sys.stderr)
