@@ -52,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "CopyRequest": "inspect_flow._logs.batch",
     "Outcome": "inspect_flow._logs.batch",
     "commit_batch": "inspect_flow._logs.batch",
+    "copy_absent": "inspect_flow._logs.copies",
     # cleanup
     "CleanupReport": "inspect_flow._logs.cleanup",
     # small text files next to logs, run folders
@@ -66,6 +67,7 @@ _EXPORTS: dict[str, str] = {
 if TYPE_CHECKING:
     from inspect_flow._logs.batch import CopyRequest, Outcome, commit_batch
     from inspect_flow._logs.cleanup import CleanupReport
+    from inspect_flow._logs.copies import copy_absent
     from inspect_flow._logs.listing import existing_logs, expand_paths, list_log_files
     from inspect_flow._logs.locations import (
         basename,
@@ -104,6 +106,7 @@ __all__ = [
     "basename",
     "check_copy_plan",
     "commit_batch",
+    "copy_absent",
     "create_folder",
     "count_samples",
     "dirname",

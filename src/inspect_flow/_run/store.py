@@ -190,30 +190,10 @@ def copy_from_store(copies: list[tuple[str, str]]) -> list[str]:
     if not copies:
         return []
     from inspect_flow._errors import FlowError
-    from inspect_flow._logs import (
-        CopyRequest,
-        Session,
-        commit_batch,
-        display_path,
-        existing_logs,
-        read_headers,
-    )
+    from inspect_flow._logs import copy_absent, display_path
 
-    taken = existing_logs([dest for _, dest in copies])
-    wanted = [(source, dest) for source, dest in copies if dest not in taken]
-    with Session() as session:
-        read = read_headers([source for source, _ in wanted], session=session)
-        for where, reason in read.errors.items():
-            raise FlowError(f"Could not read the store's log {display_path(where)}: {reason}")
-        headers = {log.location: log for log in read.logs}
-        requests = [
-            CopyRequest(
-                source,
-                dest,
-                headers[source].model_copy(update={"location": dest}),
-                source_etag=headers[source].etag,
-            )
-            for source, dest in wanted
-        ]
-        outcomes = commit_batch([], requests, session)
-    return [o.location for o in outcomes if o.changed_storage]
+    def unreadable(source: str, reason: str) -> None:
+        raise FlowError(f"Could not read the store's log {display_path(source)}: {reason}")
+
+    _, copied = copy_absent(copies, on_unreadable=unreadable)
+    return [dest for _, dest in copies if dest in copied]

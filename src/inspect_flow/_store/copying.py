@@ -3,17 +3,7 @@
 from __future__ import annotations
 
 from inspect_flow import _output
-from inspect_flow._logs import (
-    CopyRequest,
-    Session,
-    check_copy_plan,
-    commit_batch,
-    display_path,
-    existing_logs,
-    join,
-    normalize,
-    read_headers,
-)
+from inspect_flow._logs import check_copy_plan, copy_absent, display_path, join, normalize
 from inspect_flow._store.importing import list_directory
 
 
@@ -51,26 +41,11 @@ def copy_all_logs(
         _output.out(display_path(source))
     if dry_run:
         return [dest for _, dest in plan]
-    taken = existing_logs([dest for _, dest in plan])
+
+    def unreadable(source: str, reason: str) -> None:
+        _output.error(f"Could not read log {display_path(source)}: {reason}")
+
+    taken, copied = copy_absent(plan, on_unreadable=unreadable)
     for dest in sorted(taken):
         _output.warn(f"Skipping (already exists): {display_path(dest)}")
-    with Session() as session:
-        wanted = [(source, dest) for source, dest in plan if dest not in taken]
-        result = read_headers([source for source, _ in wanted], session=session)
-        for where, reason in result.errors.items():
-            _output.error(f"Could not read log {display_path(where)}: {reason}")
-        headers = {log.location: log for log in result.logs}
-        requests = [
-            CopyRequest(
-                source,
-                dest,
-                headers[source].model_copy(update={"location": dest}),
-                overwrite=False,
-                source_etag=headers[source].etag,
-            )
-            for source, dest in wanted
-            if source in headers
-        ]
-        outcomes = commit_batch([], requests, session)
-    copied = {outcome.location for outcome in outcomes if outcome.changed_storage}
     return [dest for _, dest in plan if dest in copied or dest in taken]
